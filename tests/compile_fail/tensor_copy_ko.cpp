@@ -1,0 +1,9 @@
+// Implicit copies of (possibly huge) tensors do not compile.
+// expect: use of deleted function .*tensor\(const admn::tensor&\)
+#include <admn/tensor/tensor.hpp>
+
+int main() {
+  admn::tensor t(admn::shape{3});
+  admn::tensor copy = t;
+  return copy.size() == 3 ? 0 : 1;
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages admn needs that are missing on this machine.
+#   tools/deps.sh            build + test dependencies
+#   tools/deps.sh reference  + python3-torch/numpy (regenerating golden files)
+#   tools/deps.sh fuzz       + clang and its sanitizer/fuzzer runtime
+#   tools/deps.sh plot       + gnuplot
+# Several groups may be given. Uses sudo when not root.
+set -euo pipefail
+
+packages=(cmake make g++ libeigen3-dev libxsimd-dev xtl-dev libtbb-dev nlohmann-json3-dev doctest-dev
+          libbenchmark-dev)
+for group in "$@"; do
+  case "$group" in
+    reference) packages+=(python3 python3-numpy python3-torch) ;;
+    fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
+    plot) packages+=(gnuplot-nox) ;;
+    *) echo "tools/deps.sh: unknown group '$group' (reference, fuzz, plot)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+as_root=()
+[ "$(id -u)" -ne 0 ] && as_root=(sudo)
+echo "tools/deps.sh: installing ${missing[*]}"
+"${as_root[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
