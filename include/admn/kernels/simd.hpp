@@ -6,7 +6,18 @@
 // compiled for (AVX-512 under admn::native on a host that has it).
 #pragma once
 
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+// GCC 12 reports false (maybe-)uninitialized warnings inside the AVX-512 intrinsic headers
+// once they are inlined; the pragma covers those headers when they are first
+// included here (admn/tensor/eigen.hpp does the same for Eigen's include).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include <xsimd/xsimd.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 #include <cstddef>
 

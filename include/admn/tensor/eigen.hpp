@@ -12,6 +12,7 @@
 #pragma GCC diagnostic push
 // GCC 12 with -march=native (AVX-512) flags Eigen's packet code falsely.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include <Eigen/Core>
 #if defined(__GNUC__) && !defined(__clang__)

@@ -1,0 +1,92 @@
+// admn/kernels/activation.hpp — element-wise activations, in place over a span.
+//
+//   gelu_erf   y = x/2 · (1 + erf(x/√2))                      nn.GELU() (ADMN_SPEC §0: exact form)
+//   gelu_tanh  y = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³)))  nn.GELU(approximate='tanh')
+//   relu       y = max(x, 0)
+//   leaky_relu y = x ≥ 0 ? x : slope·x                        nn.LeakyReLU(0.01) in the adapters (§5.1)
+//   prelu      same as leaky_relu with a learned slope         nn.PReLU (LayerCollapse)
+#pragma once
+
+#include <admn/kernels/simd.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+namespace admn::kernels {
+
+enum class activation : std::uint8_t { none, relu, leaky_relu, gelu_erf, gelu_tanh };
+
+// One activation with its parameter (the slope of leaky_relu / prelu).
+struct activation_fn {
+  activation kind = activation::none;
+  float slope = 0.01f;
+};
+
+namespace detail {
+
+template <class Arch>
+[[nodiscard]] inline float_batch<Arch> apply(const activation_fn& f, float_batch<Arch> x) noexcept {
+  using batch = float_batch<Arch>;
+  switch (f.kind) {
+    case activation::none:
+      return x;
+    case activation::relu:
+      return xsimd::max(x, batch(0.0f));
+    case activation::leaky_relu:
+      return xsimd::select(x >= batch(0.0f), x, x * batch(f.slope));
+    case activation::gelu_erf:
+      return batch(0.5f) * x * (batch(1.0f) + xsimd::erf(x * batch(0.70710678118654752f)));
+    case activation::gelu_tanh: {
+      const batch inner = batch(0.79788456080286536f) * (x + batch(0.044715f) * x * x * x);
+      return batch(0.5f) * x * (batch(1.0f) + xsimd::tanh(inner));
+    }
+  }
+  return x;
+}
+
+}  // namespace detail
+
+namespace reference {
+
+[[nodiscard]] inline float apply(const activation_fn& f, float x) noexcept {
+  switch (f.kind) {
+    case activation::none:
+      return x;
+    case activation::relu:
+      return x > 0.0f ? x : 0.0f;
+    case activation::leaky_relu:
+      return x >= 0.0f ? x : x * f.slope;
+    case activation::gelu_erf:
+      return static_cast<float>(0.5 * x * (1.0 + std::erf(x * 0.70710678118654752)));
+    case activation::gelu_tanh:
+      return static_cast<float>(
+          0.5 * x * (1.0 + std::tanh(0.79788456080286536 * (x + 0.044715 * double(x) * x * x))));
+  }
+  return x;
+}
+
+inline void activate(const activation_fn& f, float* x, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) x[i] = apply(f, x[i]);
+}
+
+}  // namespace reference
+
+// x[i] = f(x[i]) for i < n.
+template <class Arch>
+void activate(Arch, const activation_fn& f, float* x, std::size_t n) noexcept {
+  if (f.kind == activation::none) return;
+  using batch = float_batch<Arch>;
+  const std::size_t end = simd_end<Arch>(n);
+  for (std::size_t i = 0; i < end; i += batch::size)
+    detail::apply<Arch>(f, batch::load_unaligned(x + i)).store_unaligned(x + i);
+  if (end == n) return;
+  // The tail goes through the same SIMD code (padded), so every element gets the
+  // same rounding whatever its position.
+  alignas(64) float tail[batch::size] = {};
+  for (std::size_t i = end; i < n; ++i) tail[i - end] = x[i];
+  detail::apply<Arch>(f, batch::load_aligned(tail)).store_aligned(tail);
+  for (std::size_t i = end; i < n; ++i) x[i] = tail[i - end];
+}
+
+}  // namespace admn::kernels

@@ -1,0 +1,97 @@
+// admn/kernels/attention.hpp — scaled dot-product attention of one head of one sequence.
+//
+//   O_h = softmax(scale · Q_h K_hᵀ) V_h        (no mask; ADMN_SPEC §2.3 and §4.5)
+// Q, K, V come from one fused qkv row per token: q in columns [0, inner), k in
+// [inner, 2·inner), v in [2·inner, 3·inner), head h at offset h·head_dim inside
+// each — the layout of both timm's `qkv.reshape(B,N,3,H,dh)` and vit_dev's
+// `chunk(3)` + 'b n (h d)'. O_h lands in columns [h·dh, (h+1)·dh) of `out`.
+// `scale_at` picks where the scale is applied: on the scores (vit_dev, fused SDPA)
+// or on the queries first (older timm); identical when scale is a power of two.
+#pragma once
+
+#include <admn/kernels/simd.hpp>
+#include <admn/kernels/softmax.hpp>
+#include <admn/tensor/eigen.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace admn::kernels {
+
+enum class scale_at : std::uint8_t { scores, queries };
+
+struct attention_shape {
+  std::size_t tokens;
+  std::size_t heads;
+  std::size_t head_dim;
+  std::size_t ld_qkv;  // row stride of qkv, ≥ 3·heads·head_dim
+  std::size_t ld_out;  // row stride of out, ≥ heads·head_dim
+  float scale;         // usually head_dim^-0.5
+  kernels::scale_at scale_at = scale_at::scores;
+
+  [[nodiscard]] constexpr std::size_t inner() const noexcept { return heads * head_dim; }
+};
+
+// Scratch floats one head needs: the tokens×tokens scores (+ scaled queries).
+[[nodiscard]] constexpr std::size_t attention_scratch_floats(const attention_shape& s) noexcept {
+  return s.tokens * s.tokens + (s.scale_at == scale_at::queries ? s.tokens * s.head_dim : 0);
+}
+
+template <class Arch>
+void attention_head(Arch arch, const attention_shape& s, const float* qkv, std::size_t head, float* out,
+                    float* scratch) noexcept {
+  const std::size_t n = s.tokens;
+  const std::size_t offset = head * s.head_dim;
+  const float* q = qkv + offset;
+  std::size_t ld_q = s.ld_qkv;
+  float* scores = scratch;
+  if (s.scale_at == scale_at::queries) {
+    float* scaled = scratch + n * n;
+    for (std::size_t t = 0; t < n; ++t)
+      for (std::size_t d = 0; d < s.head_dim; ++d) scaled[t * s.head_dim + d] = q[t * s.ld_qkv + d] * s.scale;
+    q = scaled;
+    ld_q = s.head_dim;
+  }
+  const auto qm = as_matrix(q, n, s.head_dim, ld_q);
+  const auto km = as_matrix(qkv + s.inner() + offset, n, s.head_dim, s.ld_qkv);
+  const auto vm = as_matrix(qkv + 2 * s.inner() + offset, n, s.head_dim, s.ld_qkv);
+  auto sm = as_matrix(scores, n, n, n);
+  sm.noalias() = qm * km.transpose();
+  if (s.scale_at == scale_at::scores) {
+    using batch = float_batch<Arch>;
+    const batch scale(s.scale);
+    detail::map<Arch>(scores, scores, n * n, [&](batch v) { return v * scale; });
+  }
+  softmax(arch, scores, n, n, n);
+  as_matrix(out + offset, n, s.head_dim, s.ld_out).noalias() = sm * vm;
+}
+
+namespace reference {
+
+inline void attention_head(const attention_shape& s, const float* qkv, std::size_t head, float* out) {
+  const std::size_t n = s.tokens;
+  const std::size_t offset = head * s.head_dim;
+  std::vector<double> p(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    double m = -1e300;
+    for (std::size_t j = 0; j < n; ++j) {
+      double dot = 0.0;
+      for (std::size_t d = 0; d < s.head_dim; ++d)
+        dot += double(qkv[i * s.ld_qkv + offset + d]) * qkv[j * s.ld_qkv + s.inner() + offset + d];
+      p[j] = dot * s.scale;
+      m = p[j] > m ? p[j] : m;
+    }
+    double sum = 0.0;
+    for (std::size_t j = 0; j < n; ++j) sum += (p[j] = std::exp(p[j] - m));
+    for (std::size_t d = 0; d < s.head_dim; ++d) {
+      double acc = 0.0;
+      for (std::size_t j = 0; j < n; ++j) acc += p[j] / sum * qkv[j * s.ld_qkv + 2 * s.inner() + offset + d];
+      out[i * s.ld_out + offset + d] = static_cast<float>(acc);
+    }
+  }
+}
+
+}  // namespace reference
+}  // namespace admn::kernels

@@ -1,0 +1,44 @@
+// admn/kernels/parallel.hpp — the only header that includes oneTBB.
+//
+// Work is split into chunks whose boundaries depend only on the problem size,
+// never on the number of threads, so every result is bit-identical whatever the
+// thread count: a thread count changes who computes a chunk, not how.
+// Threads come from the caller's tbb::task_arena (see model run options).
+#pragma once
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <cstddef>
+
+namespace admn::kernels {
+
+// Calls fn(begin, end) for [0, count) cut into chunks of `chunk` items (the last
+// may be shorter), in parallel when the arena has more than one thread.
+template <class Fn>
+void for_each_chunk(std::size_t count, std::size_t chunk, Fn&& fn) {
+  if (count == 0) return;
+  if (chunk == 0) chunk = 1;
+  const std::size_t chunks = (count + chunk - 1) / chunk;
+  if (chunks == 1 || oneapi::tbb::this_task_arena::max_concurrency() == 1) {
+    for (std::size_t c = 0; c < chunks; ++c) fn(c * chunk, c + 1 == chunks ? count : (c + 1) * chunk);
+    return;
+  }
+  oneapi::tbb::parallel_for(
+      oneapi::tbb::blocked_range<std::size_t>(0, chunks, 1),
+      [&](const oneapi::tbb::blocked_range<std::size_t>& range) {
+        for (std::size_t c = range.begin(); c != range.end(); ++c)
+          fn(c * chunk, c + 1 == chunks ? count : (c + 1) * chunk);
+      },
+      oneapi::tbb::simple_partitioner());
+}
+
+// Runs fn() inside an arena of `threads` threads (0 = all cores).
+template <class Fn>
+decltype(auto) with_threads(int threads, Fn&& fn) {
+  oneapi::tbb::task_arena arena(threads > 0 ? threads : oneapi::tbb::task_arena::automatic);
+  return arena.execute(fn);
+}
+
+}  // namespace admn::kernels

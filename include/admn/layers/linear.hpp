@@ -1,0 +1,75 @@
+// admn/layers/linear.hpp — nn.Linear: y = x·Wᵀ + b over every row at once.
+//
+// W is (out, in) as PyTorch stores it; keys `<prefix>weight`, `<prefix>bias`.
+// The optional epilogue fuses an activation, or accumulates into y (residual add).
+#pragma once
+
+#include <admn/error.hpp>
+#include <admn/io/weight_source.hpp>
+#include <admn/kernels/gemm.hpp>
+#include <admn/tensor/tensor.hpp>
+#include <admn/tensor/view.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+namespace admn::layers {
+
+struct linear_spec {
+  std::size_t in = 0;   // 0: take from the weight
+  std::size_t out = 0;  // 0: take from the weight
+  bool bias = true;
+};
+
+class linear {
+public:
+  // weight (out, in); bias (out) or none. Throws shape_error [admn.linear.shape].
+  linear(tensor weight, std::optional<tensor> bias) : weight_(std::move(weight)), bias_(std::move(bias)) {
+    if (weight_.shape().rank() != 2)
+      throw shape_error("admn.linear.shape", "weight must be (out, in), got " + weight_.shape().to_string());
+    if (bias_ && !(bias_->shape() == shape{out_features()}))
+      throw shape_error("admn.linear.shape", "bias must be [" + std::to_string(out_features()) + "], got " +
+                                                 bias_->shape().to_string());
+  }
+
+  // Binds `weight` (and `bias` when spec.bias) under `w`'s prefix with shape checks.
+  static linear load(const io::weight_source& w, const linear_spec& spec = {}) {
+    const auto stored = w.shape_of("weight");
+    const std::size_t out = spec.out ? spec.out : (stored.size() == 2 ? stored[0] : 0);
+    const std::size_t in = spec.in ? spec.in : (stored.size() == 2 ? stored[1] : 0);
+    tensor weight = w.load("weight", shape{out, in});
+    std::optional<tensor> bias;
+    if (spec.bias) bias = w.load("bias", shape{out});
+    return linear(std::move(weight), std::move(bias));
+  }
+
+  [[nodiscard]] std::size_t in_features() const noexcept { return weight_.shape()[1]; }
+  [[nodiscard]] std::size_t out_features() const noexcept { return weight_.shape()[0]; }
+  [[nodiscard]] bool has_bias() const noexcept { return bias_.has_value(); }
+  [[nodiscard]] const tensor& weight() const noexcept { return weight_; }
+  [[nodiscard]] const tensor* bias() const noexcept { return bias_ ? &*bias_ : nullptr; }
+  // Multiply-accumulates for `rows` input rows.
+  [[nodiscard]] std::size_t macs(std::size_t rows) const noexcept { return rows * in_features() * out_features(); }
+
+  // y = act(x·Wᵀ + b), or y += x·Wᵀ + b when accumulate. x: rows × in, y: rows × out
+  // (any row strides, unit column stride).
+  void forward(const_view x, mutable_view y, kernels::activation_fn act = {}, bool accumulate = false) const {
+    ADMN_ASSERT(x.rank() == 2 && y.rank() == 2 && x.extent(0) == y.extent(0));
+    ADMN_ASSERT(x.extent(1) == in_features() && y.extent(1) == out_features());
+    const kernels::gemm_shape s{x.extent(0),
+                                out_features(),
+                                in_features(),
+                                static_cast<std::size_t>(x.stride(0)),
+                                in_features(),
+                                static_cast<std::size_t>(y.stride(0))};
+    kernels::gemm(kernels::default_arch{}, s, x.data(), weight_.data(), y.data(),
+                  {bias_ ? bias_->data() : nullptr, act, accumulate});
+  }
+
+private:
+  tensor weight_;
+  std::optional<tensor> bias_;
+};
+
+}  // namespace admn::layers
