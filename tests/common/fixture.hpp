@@ -40,7 +40,7 @@ private:
 inline void check_close(const admn::tensor& out, const admn::tensor& ref, double tolerance = 1e-5) {
   REQUIRE(out.size() == ref.size());
   const double rel = relative_error(out.values(), ref.values());
-  INFO("relative error " << rel << ", max abs error " << max_abs_error(out.values(), ref.values()));
+  MESSAGE("relative error " << rel << ", max abs error " << max_abs_error(out.values(), ref.values()));
   CHECK(rel <= tolerance);
 }
 
