@@ -50,3 +50,10 @@ TEST_CASE("fill") {
   t.fill(2.5f);
   for (float v : t.values()) CHECK(v == 2.5f);
 }
+
+TEST_CASE("a default tensor is empty") {
+  const admn::tensor t;
+  CHECK(t.size() == 0);
+  CHECK(t.shape() == admn::shape{0});
+  CHECK(t.values().empty());
+}

@@ -36,3 +36,16 @@ TEST_CASE("reserve grows an idle workspace") {
   const auto view = ws.take(admn::shape{4, 5});
   CHECK(view.shape() == admn::shape{4, 5});
 }
+
+TEST_CASE("carved workspaces are independent arenas inside their parent") {
+  admn::workspace ws(256);
+  admn::workspace::scope scope(ws);
+  admn::workspace left = ws.carve(100), right = ws.carve(100);
+  CHECK(ws.used() == 224);
+  CHECK(left.capacity() == 112);
+  float* a = left.take(50);
+  float* b = right.take(50);
+  CHECK(b >= a + 112);
+  CHECK_THROWS_AS((void)left.take(100), admn::argument_error);
+  CHECK_THROWS_WITH_AS(left.reserve(1000), doctest::Contains("[admn.workspace.fixed]"), admn::argument_error);
+}

@@ -41,6 +41,7 @@ inline std::unique_ptr<float[], aligned_delete> aligned_floats(std::size_t count
 
 class tensor {
 public:
+  // An empty tensor: shape [0], no storage.
   tensor() = default;
   // Zero-filled tensor of shape `s`.
   explicit tensor(const admn::shape& s) : shape_(s), data_(detail::aligned_floats(s.element_count())) {}
@@ -96,7 +97,7 @@ private:
     for (std::size_t i = 0; i < source.extent(0); ++i) copy_rows(source[i], out, next);
   }
 
-  admn::shape shape_{};
+  admn::shape shape_{0};  // a default tensor is empty, not a scalar without storage
   std::unique_ptr<float[], detail::aligned_delete> data_;
 };
 
