@@ -1,0 +1,440 @@
+// admn/model/network.hpp — an adaptive multimodal network as one flat type.
+//
+//   using net = network<conv_controller<>, transformer_fusion, gaussian_2d, rgb, depth>;
+//   const net model = load<net>(weights, config);
+//   const auto result = model.run(inputs, {.budget = 8}, ws);
+//
+// The type fixes the structure (which controller, fusion and head, which
+// modalities with which preprocessing and backbone); the weights and the config
+// fix the sizes; the budget or plan is chosen per call. The pipeline (ADMN_SPEC §1):
+//   1. preprocess every modality's images (same tensors for controller and backbone, §4.1)
+//   2. controller → layer logits and QoI → top-L → one layer plan per sample (§4.6)
+//      (or a plan given by the caller, bypassing the controller)
+//   3. each modality's backbone runs the kept blocks on all instances of a sample;
+//      samples sharing a mask run as one batch, the rest are gathered per mask
+//   4. fusion over all instance tokens → head.
+// A loaded network is immutable: run() is const and thread-safe, given one
+// workspace per thread.
+#pragma once
+
+#include <admn/adaptive/layer_plan.hpp>
+#include <admn/adaptive/top_l.hpp>
+#include <admn/error.hpp>
+#include <admn/io/weight_source.hpp>
+#include <admn/kernels/parallel.hpp>
+#include <admn/model/components.hpp>
+#include <admn/model/modality.hpp>
+#include <admn/tensor/tensor.hpp>
+#include <admn/tensor/workspace.hpp>
+
+#include <array>
+#include <concepts>
+#include <cstring>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+namespace admn::model {
+
+// Per-modality settings that no tensor holds.
+struct modality_config {
+  std::string backbone_prefix;            // default "<name>."
+  std::string adapter_prefix;             // default "<name>_adapter."
+  std::size_t heads = 12;                 // attention heads of the backbone
+  std::size_t instances = 1;              // images per sample (sensor nodes, frames)
+  std::array<std::size_t, 2> image{224, 224};  // height, width of each image
+  controller_encoder_config encoder{};    // what the controller does with this modality
+};
+
+struct network_config {
+  std::vector<modality_config> modalities;  // in the network's modality order
+  controller_config controller{};
+  fusion_config fusion{};
+  std::string head_prefix = "output_head.";
+};
+
+// What to run: a budget L for the controller's top-L, or a plan that bypasses the
+// controller (one plan for every sample, or one per sample).
+struct run_options {
+  std::optional<std::size_t> budget{};
+  std::optional<adaptive::layer_plan> plan{};
+  std::vector<adaptive::layer_plan> plans{};  // per sample; overrides `plan`
+};
+
+// The outputs of one run, for a batch of B samples.
+struct network_result {
+  std::vector<adaptive::layer_plan> plans;  // one per sample
+  tensor controller_logits;                  // (B, Σ depth): the output head's logits, before forcing
+  tensor qoi;                                // (B, q): the QoI head's output
+  std::vector<std::pair<std::string, tensor>> outputs;  // the head's named outputs
+  [[nodiscard]] const tensor& output(std::string_view name) const {
+    for (const auto& [n, t] : outputs)
+      if (n == name) return t;
+    throw argument_error("admn.result.output", "no output named '" + std::string(name) + "'");
+  }
+};
+
+namespace detail {
+
+template <class... M>
+consteval bool names_unique() {
+  const std::array<std::string_view, sizeof...(M)> names{M::name()...};
+  for (std::size_t i = 0; i < names.size(); ++i)
+    for (std::size_t j = i + 1; j < names.size(); ++j)
+      if (names[i] == names[j]) return false;
+  return true;
+}
+
+}  // namespace detail
+
+// Represents: a network of Controller, Fusion and Head over the Modalities.
+// Requires:   controller_type<Controller>, fusion_type<Fusion>, head_type<Head>,
+//             1 ≤ sizeof...(Modalities) ≤ adaptive::max_modalities, each a modality_type
+//             with a name distinct from the others.
+// Ensures:    load() binds every tensor it needs by key with shape checks; run() is
+//             const and thread-safe with one workspace per thread.
+template <class Controller, class Fusion, class Head, class... Modalities>
+  requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &&
+           (modality_type<Modalities> && ...)
+class network {
+  static_assert(sizeof...(Modalities) >= 1, "admn: a network needs at least one modality");
+  static_assert(sizeof...(Modalities) <= adaptive::max_modalities, "admn: too many modalities for a layer plan");
+  static_assert(detail::names_unique<Modalities...>(), "admn: two modalities of a network share a name");
+
+public:
+  static constexpr std::size_t modality_count = sizeof...(Modalities);
+  using controller_runtime = typename Controller::runtime;
+  using fusion_runtime = typename Fusion::runtime;
+  using head_runtime = typename Head::runtime;
+
+  [[nodiscard]] static constexpr std::array<std::string_view, modality_count> modality_names() noexcept {
+    return {Modalities::name()...};
+  }
+
+  // Binds every tensor the network uses. Throws config_error when the config does not
+  // describe every modality, load_error for missing or mis-shaped tensors.
+  static network load(const io::weight_source& w, network_config config) {
+    if (config.modalities.size() != modality_count)
+      throw config_error("admn.config.modalities", "the network has " + std::to_string(modality_count) +
+                                                       " modalities, the config describes " +
+                                                       std::to_string(config.modalities.size()));
+    const auto names = modality_names();
+    for (std::size_t m = 0; m < modality_count; ++m) {
+      auto& mc = config.modalities[m];
+      if (mc.backbone_prefix.empty()) mc.backbone_prefix = std::string(names[m]) + ".";
+      if (mc.adapter_prefix.empty()) mc.adapter_prefix = std::string(names[m]) + "_adapter.";
+      if (mc.instances == 0) throw config_error("admn.config.instances", "modality '" + std::string(names[m]) + "' has 0 instances");
+    }
+    std::vector<vit_backbone> backbones;
+    for (std::size_t m = 0; m < modality_count; ++m)
+      backbones.push_back(vit_backbone::load(w.sub(config.modalities[m].backbone_prefix), {.heads = config.modalities[m].heads}));
+
+    std::vector<controller_input> controller_inputs;
+    for (std::size_t m = 0; m < modality_count; ++m) {
+      const auto& mc = config.modalities[m];
+      controller_inputs.push_back({std::string(names[m]), backbones[m].channels(), mc.image[0], mc.image[1],
+                                   mc.instances, backbones[m].depth(), mc.encoder});
+    }
+    std::optional<controller_runtime> controller;
+    if constexpr (Controller::learned) controller.emplace(controller_runtime::load(w, config.controller, controller_inputs));
+
+    fusion_config fusion = config.fusion;
+    fusion.adapter_prefixes.clear();
+    fusion.instances.clear();
+    for (const auto& mc : config.modalities) {
+      fusion.adapter_prefixes.push_back(mc.adapter_prefix);
+      fusion.instances.push_back(mc.instances);
+    }
+    fusion_runtime fuse = fusion_runtime::load(w, fusion);
+    head_runtime head = head_runtime::load(w.sub(config.head_prefix), fuse.dim());
+    return network(std::move(config), std::move(backbones), std::move(controller), std::move(fuse), std::move(head));
+  }
+
+  [[nodiscard]] const network_config& config() const noexcept { return config_; }
+  [[nodiscard]] const vit_backbone& backbone(std::size_t m) const noexcept { return backbones_[m]; }
+  [[nodiscard]] std::array<std::size_t, modality_count> depths() const noexcept {
+    std::array<std::size_t, modality_count> out{};
+    for (std::size_t m = 0; m < modality_count; ++m) out[m] = backbones_[m].depth();
+    return out;
+  }
+  [[nodiscard]] std::size_t total_blocks() const noexcept {
+    std::size_t total = 0;
+    for (const auto& b : backbones_) total += b.depth();
+    return total;
+  }
+  [[nodiscard]] bool has_controller() const noexcept { return controller_.has_value(); }
+  [[nodiscard]] const controller_runtime& controller() const { return *controller_; }
+  [[nodiscard]] const fusion_runtime& fusion() const noexcept { return fusion_; }
+  [[nodiscard]] const head_runtime& head() const noexcept { return head_; }
+
+  // MACs of one sample under `plan` (controller included when it runs).
+  [[nodiscard]] std::size_t macs(const adaptive::layer_plan& plan, bool with_controller = true) const {
+    std::size_t total = fusion_.macs(1) + head_.macs(1);
+    if (with_controller && controller_) total += controller_->macs(1);
+    for (std::size_t m = 0; m < modality_count; ++m) {
+      const auto& mc = config_.modalities[m];
+      if (plan[m].count() != 0)
+        total += backbones_[m].patch_embedding().macs(mc.instances, mc.image[0], mc.image[1]);
+      total += plan[m].count() * backbones_[m].block_macs(mc.instances);
+    }
+    return total;
+  }
+
+  // A workspace large enough for batches of up to `batch` samples.
+  [[nodiscard]] workspace make_workspace(std::size_t batch = 1) const { return workspace(workspace_floats(batch)); }
+
+  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const {
+    std::size_t pre = 0, backbone = 0;
+    for_each_modality([&]<class M>(std::size_t m, std::type_identity<M>) {
+      const auto& mc = config_.modalities[m];
+      const std::size_t images = batch * mc.instances;
+      pre += workspace::rounded(preprocess_runner<typename M::preprocessing>::template scratch_floats<M::input_channels>(
+          images, mc.image[0], mc.image[1]));
+      backbone += backbone_floats(m, images);
+    });
+    std::size_t features = 0;
+    for (std::size_t m = 0; m < modality_count; ++m)
+      features += workspace::rounded(batch * config_.modalities[m].instances * backbones_[m].dim());
+    std::size_t stage = backbone;
+    if (controller_) stage = std::max(stage, controller_->workspace_floats(batch));
+    stage = std::max(stage, fusion_.workspace_floats(batch) + workspace::rounded(batch * fusion_.dim()) +
+                                head_.workspace_floats(batch));
+    return pre + features + stage + workspace::rounded(batch * fusion_.dim());
+  }
+
+  // inputs[m]: (B, instances_m, C_m, H_m, W_m), in modality order, named by
+  // modality_names(). Throws shape_error on a wrong input, budget_error on a bad
+  // budget, argument_error on a bad plan or a missing budget.
+  [[nodiscard]] network_result run(std::span<const const_view> inputs, const run_options& options, workspace& ws) const {
+    const std::size_t batch = check_inputs(inputs);
+    workspace::scope scope(ws);
+    network_result result;
+
+    // 1. Preprocessing.
+    std::array<const_view, modality_count> ready{};
+    for_each_modality([&]<class M>(std::size_t m, std::type_identity<M>) {
+      const auto& mc = config_.modalities[m];
+      const std::size_t images = batch * mc.instances;
+      using runner = preprocess_runner<typename M::preprocessing>;
+      float* scratch = ws.take(runner::template scratch_floats<M::input_channels>(images, mc.image[0], mc.image[1]));
+      const const_view flat =
+          inputs[m].reshape(shape{images, M::input_channels, mc.image[0], mc.image[1]});
+      ready[m] = runner::template run<M::input_channels>(flat, scratch);
+    });
+
+    // 2. Plans: the controller's top-L, or the caller's.
+    result.plans = plans_for(batch, ready, options, result, ws);
+
+    // 3. Backbones: modalities in parallel, each with its own carved workspace.
+    std::array<mutable_view, modality_count> features{};
+    std::array<workspace, modality_count> arenas{};
+    for (std::size_t m = 0; m < modality_count; ++m) {
+      const auto& mc = config_.modalities[m];
+      const std::size_t images = batch * mc.instances;
+      features[m] = ws.take(shape{images, backbones_[m].dim()});
+      arenas[m] = ws.carve(backbone_floats(m, images));
+    }
+    kernels::for_each_chunk(modality_count, 1, [&](std::size_t m, std::size_t) {
+      run_backbone(m, ready[m], result.plans, features[m], arenas[m]);
+    });
+
+    // 4. Fusion and head.
+    const mutable_view fused = ws.take(shape{batch, fusion_.dim()});
+    std::array<const_view, modality_count> feature_views{};
+    for (std::size_t m = 0; m < modality_count; ++m) feature_views[m] = features[m];
+    fusion_.forward(feature_views, batch, fused, ws);
+    result.outputs = head_.forward(fused, ws);
+    return result;
+  }
+
+  // A human-readable account: modalities, backbones, controller, fusion, head, and
+  // per block the MACs of one sample; `plan` marks the active blocks.
+  [[nodiscard]] std::string describe(const std::optional<adaptive::layer_plan>& plan = std::nullopt) const {
+    std::ostringstream out;
+    out << "network: " << modality_count << " modalities, " << total_blocks() << " backbone blocks\n";
+    const auto names = modality_names();
+    for (std::size_t m = 0; m < modality_count; ++m) {
+      const auto& b = backbones_[m];
+      const auto& mc = config_.modalities[m];
+      out << "  modality '" << names[m] << "': " << mc.instances << " x " << b.channels() << "x" << mc.image[0] << "x"
+          << mc.image[1] << " -> ViT width " << b.dim() << ", " << b.depth() << " blocks, " << mc.heads << " heads, "
+          << b.tokens() << " tokens; " << fixed(static_cast<double>(b.block_macs(mc.instances)) / 1e9)
+          << " GMAC per block (all instances)";
+      if (plan) out << "; active " << (*plan)[m].to_string();
+      out << "\n";
+    }
+    if (controller_)
+      out << "  controller: " << controller_->describe() << ", " << fixed(static_cast<double>(controller_->macs(1)) / 1e9)
+          << " GMAC\n";
+    else
+      out << "  controller: none (plans are given by the caller)\n";
+    out << "  fusion: " << fusion_.tokens() << " tokens, width " << fusion_.dim() << ", " << fusion_.encoder().depth()
+        << " layers, " << fixed(static_cast<double>(fusion_.macs(1)) / 1e9) << " GMAC\n";
+    out << "  head: " << head_.describe() << "\n";
+    if (plan)
+      out << "  plan " << plan->to_string() << ": " << fixed(static_cast<double>(macs(*plan)) / 1e9)
+          << " GMAC per sample\n";
+    return out.str();
+  }
+
+private:
+  network(network_config config, std::vector<vit_backbone> backbones, std::optional<controller_runtime> controller,
+          fusion_runtime fusion, head_runtime head)
+      : config_(std::move(config)), backbones_(std::move(backbones)), controller_(std::move(controller)),
+        fusion_(std::move(fusion)), head_(std::move(head)) {
+    for (std::size_t m = 0; m < modality_count; ++m)
+      if (fusion_.feature_dim(m) != backbones_[m].dim())
+        throw shape_error("admn.network.shape", "the adapter of modality '" + std::string(modality_names()[m]) +
+                                                    "' takes " + std::to_string(fusion_.feature_dim(m)) +
+                                                    " features, its backbone gives " +
+                                                    std::to_string(backbones_[m].dim()));
+  }
+
+  // A modality's arena: gathered images and features of a mask group (when its
+  // samples are not adjacent) and the backbone's own scratch.
+  [[nodiscard]] std::size_t backbone_floats(std::size_t m, std::size_t images) const {
+    const auto& mc = config_.modalities[m];
+    const auto& b = backbones_[m];
+    return workspace::rounded(images * b.channels() * mc.image[0] * mc.image[1]) +
+           workspace::rounded(images * b.dim()) + b.workspace_floats(images, mc.image[0], mc.image[1]);
+  }
+
+  static std::string fixed(double v) {
+    std::ostringstream s;
+    s.setf(std::ios::fixed);
+    s.precision(4);
+    s << v;
+    return s.str();
+  }
+
+  template <class Fn>
+  static void for_each_modality(Fn&& fn) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (fn(I, std::type_identity<Modalities>{}), ...);
+    }(std::index_sequence_for<Modalities...>{});
+  }
+
+  std::size_t check_inputs(std::span<const const_view> inputs) const {
+    if (inputs.size() != modality_count)
+      throw shape_error("admn.network.inputs", "expected " + std::to_string(modality_count) + " inputs, got " +
+                                                   std::to_string(inputs.size()));
+    const auto names = modality_names();
+    std::size_t batch = 0;
+    for_each_modality([&]<class M>(std::size_t m, std::type_identity<M>) {
+      const auto& mc = config_.modalities[m];
+      const const_view in = inputs[m];
+      const bool ok = in.rank() == 5 && in.extent(1) == mc.instances && in.extent(2) == M::input_channels &&
+                      in.extent(3) == mc.image[0] && in.extent(4) == mc.image[1] && in.is_contiguous() &&
+                      in.extent(0) > 0;
+      if (!ok)
+        throw shape_error("admn.network.input", "input '" + std::string(names[m]) + "' must be a contiguous [B," +
+                                                    std::to_string(mc.instances) + "," +
+                                                    std::to_string(M::input_channels) + "," +
+                                                    std::to_string(mc.image[0]) + "," + std::to_string(mc.image[1]) +
+                                                    "], got " + in.shape().to_string());
+      if (m == 0) batch = in.extent(0);
+      if (in.extent(0) != batch)
+        throw shape_error("admn.network.batch", "input '" + std::string(names[m]) + "' has batch " +
+                                                    std::to_string(in.extent(0)) + ", input '" +
+                                                    std::string(names[0]) + "' has " + std::to_string(batch));
+    });
+    return batch;
+  }
+
+  std::vector<adaptive::layer_plan> plans_for(std::size_t batch, const std::array<const_view, modality_count>& ready,
+                                              const run_options& options, network_result& result,
+                                              workspace& ws) const {
+    const auto depth_list = depths();
+    const std::span<const std::size_t> depth_span(depth_list.data(), depth_list.size());
+    const auto check_plan = [&](const adaptive::layer_plan& p) {
+      bool ok = p.modalities() == modality_count;
+      for (std::size_t m = 0; ok && m < modality_count; ++m) ok = p[m].depth() == depth_list[m];
+      if (!ok)
+        throw argument_error("admn.network.plan", "plan '" + p.to_string() + "' does not fit the network's " +
+                                                      std::to_string(modality_count) + " backbones");
+    };
+    if (controller_) {
+      result.controller_logits = tensor(shape{batch, total_blocks()});
+      result.qoi = tensor(shape{batch, controller_->qoi_count()});
+      controller_->forward(std::span<const const_view>(ready.data(), ready.size()), result.controller_logits.view(),
+                           result.qoi.view(), ws);
+    }
+    std::vector<adaptive::layer_plan> plans;
+    if (!options.plans.empty()) {
+      if (options.plans.size() != batch)
+        throw argument_error("admn.network.plan", std::to_string(options.plans.size()) + " plans for " +
+                                                      std::to_string(batch) + " samples");
+      for (const auto& p : options.plans) check_plan(p);
+      return options.plans;
+    }
+    if (options.plan) {
+      check_plan(*options.plan);
+      return std::vector<adaptive::layer_plan>(batch, *options.plan);
+    }
+    if (!options.budget)
+      throw argument_error("admn.network.budget", "give a budget (or a plan) to run the network");
+    if (!controller_)
+      throw argument_error("admn.network.budget", "this network has no controller: give a plan instead of a budget");
+    const adaptive::top_l_selector selector(depth_span, *options.budget);
+    for (std::size_t b = 0; b < batch; ++b)
+      plans.push_back(selector.select(std::span<const float>(result.controller_logits.data() + b * total_blocks(),
+                                                             total_blocks())));
+    return plans;
+  }
+
+  // Runs modality m's backbone for every sample: samples with the same mask run as
+  // one batch (gathered when they are not adjacent), results go to their rows.
+  void run_backbone(std::size_t m, const_view images, const std::vector<adaptive::layer_plan>& plans,
+                    mutable_view features, workspace& ws) const {
+    const auto& backbone = backbones_[m];
+    const std::size_t batch = plans.size(), per = config_.modalities[m].instances;
+    const std::size_t image_floats = backbone.channels() * images.extent(2) * images.extent(3);
+    std::vector<bool> done(batch, false);
+    for (std::size_t b = 0; b < batch; ++b) {
+      if (done[b]) continue;
+      const adaptive::layer_mask& mask = plans[b][m];
+      std::vector<std::size_t> group;
+      for (std::size_t s = b; s < batch; ++s)
+        if (!done[s] && plans[s][m] == mask) {
+          group.push_back(s);
+          done[s] = true;
+        }
+      const bool adjacent = group.back() - group.front() + 1 == group.size();
+      workspace::scope scope(ws);
+      const std::size_t n = group.size() * per;
+      const shape in_shape{n, backbone.channels(), images.extent(2), images.extent(3)};
+      const_view in(images.data() + group.front() * per * image_floats, in_shape);
+      mutable_view out = features.slice(group.front() * per, group.front() * per + n);
+      if (!adjacent) {
+        const mutable_view gathered = ws.take(in_shape);
+        for (std::size_t g = 0; g < group.size(); ++g)
+          std::memcpy(gathered.data() + g * per * image_floats, images.data() + group[g] * per * image_floats,
+                      per * image_floats * sizeof(float));
+        in = gathered;
+        out = ws.take(shape{n, backbone.dim()});
+      }
+      backbone.forward(in, mask.blocks(), out, ws);
+      if (!adjacent)
+        for (std::size_t g = 0; g < group.size(); ++g)
+          std::memcpy(features.data() + group[g] * per * backbone.dim(), out.data() + g * per * backbone.dim(),
+                      per * backbone.dim() * sizeof(float));
+    }
+  }
+
+  network_config config_;
+  std::vector<vit_backbone> backbones_;
+  std::optional<controller_runtime> controller_;
+  fusion_runtime fusion_;
+  head_runtime head_;
+};
+
+// load<Net>(weights, config): the entry point users call.
+template <class Net>
+[[nodiscard]] Net load(const io::weight_source& weights, network_config config) {
+  return Net::load(weights, std::move(config));
+}
+
+}  // namespace admn::model
