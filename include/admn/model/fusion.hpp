@@ -22,8 +22,8 @@
 namespace admn::model {
 
 struct fusion_spec {
-  std::vector<std::string> adapter_prefixes;  // e.g. {"vision_adapter.", "depth_adapter."}
-  std::vector<std::size_t> instances;         // tokens per modality, e.g. {3, 3}
+  std::vector<std::string> adapter_prefixes{};// e.g. {"vision_adapter.", "depth_adapter."}
+  std::vector<std::size_t> instances{};       // tokens per modality, e.g. {3, 3}
   layers::mlp_keys adapter_keys{};            // {"fc1.", "fc2."} or {"0.", "2."}
   kernels::activation_fn adapter_activation{kernels::activation::leaky_relu, 0.01f};
   std::size_t heads = 4;

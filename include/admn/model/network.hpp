@@ -41,8 +41,8 @@ namespace admn::model {
 
 // Per-modality settings that no tensor holds.
 struct modality_config {
-  std::string backbone_prefix;            // default "<name>."
-  std::string adapter_prefix;             // default "<name>_adapter."
+  std::string backbone_prefix{};          // default "<name>."
+  std::string adapter_prefix{};           // default "<name>_adapter."
   std::size_t heads = 12;                 // attention heads of the backbone
   std::size_t instances = 1;              // images per sample (sensor nodes, frames)
   std::array<std::size_t, 2> image{224, 224};  // height, width of each image
@@ -50,7 +50,7 @@ struct modality_config {
 };
 
 struct network_config {
-  std::vector<modality_config> modalities;  // in the network's modality order
+  std::vector<modality_config> modalities{};  // in the network's modality order
   controller_config controller{};
   fusion_config fusion{};
   std::string head_prefix = "output_head.";

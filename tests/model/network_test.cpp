@@ -1,0 +1,134 @@
+// The composed network's behaviour: plans, heterogeneous batches, errors, description.
+#include <admn/model/network.hpp>
+
+#include "common/compare.hpp"
+#include "tiny_model.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <memory>
+
+namespace m = admn::model;
+using admn::tensor;
+
+namespace {
+
+using cam = m::modality<"cam", m::image_input<3>, m::preprocess<>, m::vit<3>>;
+using ir = m::modality<"ir", m::image_input<1>, m::preprocess<m::repeat_channels<1, 3>>, m::vit<3>>;
+using net_type = m::network<m::conv_controller<>, m::transformer_fusion, m::classifier, cam, ir>;
+
+struct tiny_network {
+  std::shared_ptr<const admn::io::safetensors_file> file;
+  admn::io::weight_source weights;
+  net_type net;
+};
+
+m::network_config tiny_config() {
+  m::network_config config;
+  for (int i = 0; i < 2; ++i) config.modalities.push_back({.heads = 4, .instances = 2, .image = {32, 32}});
+  return config;
+}
+
+tiny_network make_network() {
+  const auto path = std::filesystem::temp_directory_path() / "admn-network-test.safetensors";
+  admn::examples::write_tiny_model(path, {.modalities = {{"cam", "cam.", "cam_adapter.", 3}, {"ir", "ir.", "ir_adapter.", 3}}},
+                                   {});
+  auto file = std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(path, {.backend = admn::io::backend::read}));
+  std::filesystem::remove(path);
+  admn::io::weight_source weights(file);
+  net_type net = m::load<net_type>(weights, tiny_config());
+  return {file, weights, std::move(net)};
+}
+
+tensor pattern(const admn::shape& s, float step) {
+  tensor t(s);
+  for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = std::sin(static_cast<float>(i) * step);
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("a network binds every tensor of its checkpoint") {
+  const auto t = make_network();
+  CHECK(t.weights.unused_keys().empty());
+  CHECK(t.net.total_blocks() == 12);
+  CHECK(t.net.has_controller());
+  const std::string text = t.net.describe();
+  CHECK(text.find("modality 'ir'") != std::string::npos);
+  CHECK(text.find("12 layer logits") != std::string::npos);
+}
+
+TEST_CASE("a batch with different masks per sample equals running each sample alone") {
+  const auto t = make_network();
+  const tensor cam_in = pattern(admn::shape{3, 2, 3, 32, 32}, 0.37f), ir_in = pattern(admn::shape{3, 2, 1, 32, 32}, 0.11f);
+  const admn::const_view inputs[] = {cam_in.view(), ir_in.view()};
+  const std::vector<std::size_t> depths{6, 6};
+  std::vector<admn::adaptive::layer_plan> plans{admn::adaptive::layer_plan::parse("0,2,4;0", depths),
+                                                admn::adaptive::layer_plan::parse("0;0,1,5", depths),
+                                                admn::adaptive::layer_plan::parse("0,2,4;0", depths)};
+  admn::workspace ws = t.net.make_workspace(3);
+  const auto batched = t.net.run(inputs, {.plans = plans}, ws);
+  const auto& logits = batched.output("logits");
+  for (std::size_t s = 0; s < 3; ++s) {
+    const admn::const_view one[] = {cam_in.view().slice(s, s + 1), ir_in.view().slice(s, s + 1)};
+    const auto alone = t.net.run(one, {.plan = plans[s]}, ws);
+    const auto& row = alone.output("logits");
+    for (std::size_t c = 0; c < 5; ++c) CHECK(row(0, c) == logits(s, c));
+  }
+}
+
+TEST_CASE("the controller's top-L plans keep exactly the budget") {
+  const auto t = make_network();
+  const tensor cam_in = pattern(admn::shape{2, 2, 3, 32, 32}, 0.5f), ir_in = pattern(admn::shape{2, 2, 1, 32, 32}, 0.3f);
+  const admn::const_view inputs[] = {cam_in.view(), ir_in.view()};
+  admn::workspace ws = t.net.make_workspace(2);
+  for (std::size_t budget = 2; budget <= 12; ++budget) {
+    const auto r = t.net.run(inputs, {.budget = budget}, ws);
+    REQUIRE(r.plans.size() == 2);
+    for (const auto& p : r.plans) {
+      CHECK(p.total_kept() == budget);
+      CHECK(p[0].kept(0));
+      CHECK(p[1].kept(0));
+    }
+    CHECK(r.controller_logits.shape() == admn::shape{2, 12});
+    CHECK(r.qoi.shape() == admn::shape{2, 2});
+    for (float q : r.qoi.values()) CHECK((q > 0.0f && q < 5.0f));
+  }
+}
+
+TEST_CASE("bad inputs, budgets and plans throw typed errors") {
+  const auto t = make_network();
+  const tensor cam_in(admn::shape{1, 2, 3, 32, 32}), ir_in(admn::shape{1, 2, 1, 32, 32}), wrong(admn::shape{1, 2, 3, 32, 32});
+  admn::workspace ws = t.net.make_workspace(1);
+  const admn::const_view good[] = {cam_in.view(), ir_in.view()};
+  const admn::const_view bad_channels[] = {cam_in.view(), wrong.view()};
+  CHECK_THROWS_WITH_AS((void)t.net.run(bad_channels, {.budget = 4}, ws),
+                       doctest::Contains("[admn.network.input] input 'ir' must be a contiguous [B,2,1,32,32]"),
+                       admn::shape_error);
+  CHECK_THROWS_AS((void)t.net.run(good, {.budget = 13}, ws), admn::budget_error);
+  CHECK_THROWS_AS((void)t.net.run(good, {.budget = 1}, ws), admn::budget_error);
+  CHECK_THROWS_WITH_AS((void)t.net.run(good, {}, ws), doctest::Contains("[admn.network.budget]"), admn::argument_error);
+  const std::vector<std::size_t> wrong_depths{6, 5};
+  CHECK_THROWS_WITH_AS((void)t.net.run(good, {.plan = admn::adaptive::layer_plan::parse("0;0", wrong_depths)}, ws),
+                       doctest::Contains("[admn.network.plan]"), admn::argument_error);
+  m::network_config one_modality;
+  one_modality.modalities.resize(1);
+  CHECK_THROWS_WITH_AS((void)m::load<net_type>(t.weights, one_modality), doctest::Contains("[admn.config.modalities]"),
+                       admn::config_error);
+}
+
+TEST_CASE("network runs do not depend on the thread count") {
+  const auto t = make_network();
+  const tensor cam_in = pattern(admn::shape{2, 2, 3, 32, 32}, 0.21f), ir_in = pattern(admn::shape{2, 2, 1, 32, 32}, 0.13f);
+  const admn::const_view inputs[] = {cam_in.view(), ir_in.view()};
+  admn::workspace ws = t.net.make_workspace(2);
+  const auto one = admn::kernels::with_threads(1, [&] { return t.net.run(inputs, {.budget = 7}, ws); });
+  const auto two = admn::kernels::with_threads(2, [&] { return t.net.run(inputs, {.budget = 7}, ws); });
+  CHECK(one.plans == two.plans);
+  const auto& a = one.output("logits");
+  const auto& b = two.output("logits");
+  CHECK(std::equal(a.values().begin(), a.values().end(), b.values().begin()));
+  CHECK(std::equal(one.controller_logits.values().begin(), one.controller_logits.values().end(),
+                   two.controller_logits.values().begin()));
+}
