@@ -1,7 +1,9 @@
 // admn/layers/linear.hpp — nn.Linear: y = x·Wᵀ + b over every row at once.
 //
-// W is (out, in) as PyTorch stores it; keys `<prefix>weight`, `<prefix>bias`.
-// The optional epilogue fuses an activation, or accumulates into y (residual add).
+// W is (out, in) as PyTorch stores it; keys `<prefix>weight`, `<prefix>bias`. W is
+// re-laid out once, here, into the GEMM's panels (kernels::packed_weights); the
+// original layout is not kept. The optional epilogue fuses an activation, or
+// accumulates into y (residual add).
 #pragma once
 
 #include <admn/error.hpp>
@@ -25,9 +27,10 @@ struct linear_spec {
 class linear {
 public:
   // weight (out, in); bias (out) or none. Throws shape_error [admn.linear.shape].
-  linear(tensor weight, std::optional<tensor> bias) : weight_(std::move(weight)), bias_(std::move(bias)) {
-    if (weight_.shape().rank() != 2)
-      throw shape_error("admn.linear.shape", "weight must be (out, in), got " + weight_.shape().to_string());
+  linear(const tensor& weight, std::optional<tensor> bias) : bias_(std::move(bias)) {
+    if (weight.shape().rank() != 2)
+      throw shape_error("admn.linear.shape", "weight must be (out, in), got " + weight.shape().to_string());
+    packed_ = kernels::packed_weights<>(weight.data(), weight.shape()[0], weight.shape()[1], weight.shape()[1]);
     if (bias_ && !(bias_->shape() == shape{out_features()}))
       throw shape_error("admn.linear.shape", "bias must be [" + std::to_string(out_features()) + "], got " +
                                                  bias_->shape().to_string());
@@ -44,10 +47,11 @@ public:
     return linear(std::move(weight), std::move(bias));
   }
 
-  [[nodiscard]] std::size_t in_features() const noexcept { return weight_.shape()[1]; }
-  [[nodiscard]] std::size_t out_features() const noexcept { return weight_.shape()[0]; }
+  [[nodiscard]] std::size_t in_features() const noexcept { return packed_.k(); }
+  [[nodiscard]] std::size_t out_features() const noexcept { return packed_.n(); }
   [[nodiscard]] bool has_bias() const noexcept { return bias_.has_value(); }
-  [[nodiscard]] const tensor& weight() const noexcept { return weight_; }
+  // W[out][in], read back from the packed layout.
+  [[nodiscard]] float weight(std::size_t out, std::size_t in) const noexcept { return packed_.weight(out, in); }
   [[nodiscard]] const tensor* bias() const noexcept { return bias_ ? &*bias_ : nullptr; }
   // Multiply-accumulates for `rows` input rows.
   [[nodiscard]] std::size_t macs(std::size_t rows) const noexcept { return rows * in_features() * out_features(); }
@@ -57,18 +61,12 @@ public:
   void forward(const_view x, mutable_view y, kernels::activation_fn act = {}, bool accumulate = false) const {
     ADMN_ASSERT(x.rank() == 2 && y.rank() == 2 && x.extent(0) == y.extent(0));
     ADMN_ASSERT(x.extent(1) == in_features() && y.extent(1) == out_features());
-    const kernels::gemm_shape s{x.extent(0),
-                                out_features(),
-                                in_features(),
-                                static_cast<std::size_t>(x.stride(0)),
-                                in_features(),
-                                static_cast<std::size_t>(y.stride(0))};
-    kernels::gemm(kernels::default_arch{}, s, x.data(), weight_.data(), y.data(),
-                  {bias_ ? bias_->data() : nullptr, act, accumulate});
+    kernels::gemm(kernels::default_arch{}, x.extent(0), x.data(), static_cast<std::size_t>(x.stride(0)), packed_,
+                  y.data(), static_cast<std::size_t>(y.stride(0)), {bias_ ? bias_->data() : nullptr, act, accumulate});
   }
 
 private:
-  tensor weight_;
+  kernels::packed_weights<> packed_;
   std::optional<tensor> bias_;
 };
 

@@ -20,10 +20,16 @@ namespace admn::layers {
 class patch_embed {
 public:
   // weight (dim, channels, ph, pw), bias (dim).
-  patch_embed(tensor weight, tensor bias) : weight_(std::move(weight)), bias_(std::move(bias)) {
-    if (weight_.shape().rank() != 4 || !(bias_.shape() == shape{weight_.shape()[0]}))
+  patch_embed(const tensor& weight, tensor bias) : bias_(std::move(bias)) {
+    if (weight.shape().rank() != 4 || !(bias_.shape() == shape{weight.shape()[0]}))
       throw shape_error("admn.patch_embed.shape", "weight must be (dim, channels, ph, pw) and bias (dim), got " +
-                                                      weight_.shape().to_string() + " and " + bias_.shape().to_string());
+                                                      weight.shape().to_string() + " and " + bias_.shape().to_string());
+    const auto& s = weight.shape();
+    channels_ = s[1];
+    patch_h_ = s[2];
+    patch_w_ = s[3];
+    // The conv weight flattened to (dim, C·ph·pw) is the GEMM's W.
+    packed_ = kernels::packed_weights<>(weight.data(), s[0], s[1] * s[2] * s[3], s[1] * s[2] * s[3]);
   }
 
   static patch_embed load(const io::weight_source& w) {
@@ -36,10 +42,10 @@ public:
     return patch_embed(std::move(weight), std::move(bias));
   }
 
-  [[nodiscard]] std::size_t dim() const noexcept { return weight_.shape()[0]; }
-  [[nodiscard]] std::size_t channels() const noexcept { return weight_.shape()[1]; }
-  [[nodiscard]] std::size_t patch_h() const noexcept { return weight_.shape()[2]; }
-  [[nodiscard]] std::size_t patch_w() const noexcept { return weight_.shape()[3]; }
+  [[nodiscard]] std::size_t dim() const noexcept { return packed_.n(); }
+  [[nodiscard]] std::size_t channels() const noexcept { return channels_; }
+  [[nodiscard]] std::size_t patch_h() const noexcept { return patch_h_; }
+  [[nodiscard]] std::size_t patch_w() const noexcept { return patch_w_; }
   [[nodiscard]] std::size_t patch_size() const noexcept { return channels() * patch_h() * patch_w(); }
   // Patches in an h × w image (the convolution floors partial patches away).
   [[nodiscard]] std::size_t patches(std::size_t h, std::size_t w) const noexcept {
@@ -64,14 +70,14 @@ public:
         for (std::size_t ky = 0; ky < patch_h(); ++ky, row += patch_w())
           std::memcpy(row, image + (c * h + y0 + ky) * w + x0, patch_w() * sizeof(float));
     }
-    const kernels::gemm_shape s{count, dim(), patch_size(), patch_size(), patch_size(),
-                                static_cast<std::size_t>(tokens.stride(0))};
-    kernels::gemm(kernels::default_arch{}, s, columns, weight_.data(), tokens.data(), {bias_.data()});
+    kernels::gemm(kernels::default_arch{}, count, columns, patch_size(), packed_, tokens.data(),
+                  static_cast<std::size_t>(tokens.stride(0)), {bias_.data()});
   }
 
 private:
-  tensor weight_;
+  kernels::packed_weights<> packed_;
   tensor bias_;
+  std::size_t channels_ = 0, patch_h_ = 0, patch_w_ = 0;
 };
 
 }  // namespace admn::layers
