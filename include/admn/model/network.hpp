@@ -230,16 +230,17 @@ public:
 
     // 3. Backbones: modalities in parallel, each with its own carved workspace.
     std::array<mutable_view, modality_count> features{};
-    std::array<workspace, modality_count> arenas{};
-    for (std::size_t m = 0; m < modality_count; ++m) {
-      const auto& mc = config_.modalities[m];
-      const std::size_t images = batch * mc.instances;
-      features[m] = ws.take(shape{images, backbones_[m].dim()});
-      arenas[m] = ws.carve(backbone_floats(m, images));
+    for (std::size_t m = 0; m < modality_count; ++m)
+      features[m] = ws.take(shape{batch * config_.modalities[m].instances, backbones_[m].dim()});
+    {
+      workspace::scope backbone_scope(ws);
+      std::array<workspace, modality_count> arenas{};
+      for (std::size_t m = 0; m < modality_count; ++m)
+        arenas[m] = ws.carve(backbone_floats(m, batch * config_.modalities[m].instances));
+      kernels::for_each_chunk(modality_count, 1, [&](std::size_t m, std::size_t) {
+        run_backbone(m, ready[m], result.plans, features[m], arenas[m]);
+      });
     }
-    kernels::for_each_chunk(modality_count, 1, [&](std::size_t m, std::size_t) {
-      run_backbone(m, ready[m], result.plans, features[m], arenas[m]);
-    });
 
     // 4. Fusion and head.
     const mutable_view fused = ws.take(shape{batch, fusion_.dim()});
