@@ -1,0 +1,13 @@
+// admn/model.hpp — the model tier: backbones, controller, fusion, heads and the typed network.
+#pragma once
+
+#include <admn/model/components.hpp>
+#include <admn/model/controller.hpp>
+#include <admn/model/conv_encoder.hpp>
+#include <admn/model/fixed_string.hpp>
+#include <admn/model/fusion.hpp>
+#include <admn/model/heads.hpp>
+#include <admn/model/modality.hpp>
+#include <admn/model/network.hpp>
+#include <admn/model/transformer_encoder.hpp>
+#include <admn/model/vit_backbone.hpp>
