@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -48,30 +49,46 @@ const std::string model = std::string(ADMN_TEST_FIXTURES) + "/networks/gtdm_smal
 
 }  // namespace
 
-TEST_CASE("admn-run reproduces the reference on a batch of 3 with per-sample plans") {
-  const admn::test::fixture cases("networks/gtdm_small_cases.safetensors");
-  const fs::path in = write_inputs(cases, "b3_l4_aa", {"zed_camera_left", "realsense_camera_depth"});
-  const fs::path out = fs::temp_directory_path() / "admn-run-out.safetensors";
-  const outcome r = run_tool("--model " + model + " --input " + in.string() + " --output " + out.string() +
-                             " --budget 4 --threads 2");
-  INFO(r.stderr_text);
-  REQUIRE(r.code == 0);
-  const auto result = admn::io::safetensors_file::open(out);
-  CHECK(result.keys() == std::vector<std::string>{"controller_logits", "layer_mask", "pred_cov", "pred_mean", "qoi"});
-  const auto mask = result.tensor("layer_mask");
-  CHECK(mask.dtype() == admn::dtype::u8);
-  CHECK(std::vector<std::uint64_t>(mask.shape().begin(), mask.shape().end()) == std::vector<std::uint64_t>{3, 2, 4});
-  const admn::tensor expected_mask = cases.get("b3_l4_aa.layer_mask");
-  for (std::size_t i = 0; i < expected_mask.size(); ++i)
-    CHECK(static_cast<float>(static_cast<unsigned char>(mask.bytes()[i])) == expected_mask.data()[i]);
-  for (const char* name : {"pred_mean", "pred_cov", "controller_logits", "qoi"}) {
-    CAPTURE(name);
-    admn::tensor got(cases.get(std::string("b3_l4_aa.") + name).shape());
-    result.tensor(name).to_f32(got.values());
-    admn::test::check_close(got, cases.get(std::string("b3_l4_aa.") + name));
+TEST_CASE("admn-run reproduces the reference networks, including per-sample plans") {
+  struct arch_case {
+    std::string arch;
+    std::vector<std::string> modalities;
+    std::vector<std::string> outputs;
+  };
+  const arch_case archs[] = {{"gtdm", {"zed_camera_left", "realsense_camera_depth"}, {"pred_cov", "pred_mean"}},
+                             {"ave", {"image", "audio"}, {"logits"}},
+                             {"mmfi", {"rgb", "depth"}, {"logits"}}};
+  for (const auto& a : archs) {
+    CAPTURE(a.arch);
+    const admn::test::fixture cases("networks/" + a.arch + "_small_cases.safetensors");
+    const fs::path in = write_inputs(cases, "b3_l4_aa", a.modalities);
+    const fs::path out = fs::temp_directory_path() / "admn-run-out.safetensors";
+    const std::string model_path = std::string(ADMN_TEST_FIXTURES) + "/networks/" + a.arch + "_small.safetensors";
+    const outcome r = run_tool("--model " + model_path + " --input " + in.string() + " --output " + out.string() +
+                               " --budget 4 --threads 2");
+    INFO(r.stderr_text);
+    REQUIRE(r.code == 0);
+    const auto result = admn::io::safetensors_file::open(out);
+    std::vector<std::string> keys{"controller_logits", "layer_mask", "qoi"};
+    keys.insert(keys.end(), a.outputs.begin(), a.outputs.end());
+    std::sort(keys.begin(), keys.end());
+    CHECK(result.keys() == keys);
+    const auto mask = result.tensor("layer_mask");
+    CHECK(mask.dtype() == admn::dtype::u8);
+    CHECK(std::vector<std::uint64_t>(mask.shape().begin(), mask.shape().end()) == std::vector<std::uint64_t>{3, 2, 4});
+    const admn::tensor expected_mask = cases.get("b3_l4_aa.layer_mask");
+    for (std::size_t i = 0; i < expected_mask.size(); ++i)
+      CHECK(static_cast<float>(static_cast<unsigned char>(mask.bytes()[i])) == expected_mask.data()[i]);
+    for (const auto& name : keys) {
+      if (name == "layer_mask") continue;
+      CAPTURE(name);
+      admn::tensor got(cases.get("b3_l4_aa." + name).shape());
+      result.tensor(name).to_f32(got.values());
+      admn::test::check_close(got, cases.get("b3_l4_aa." + name));
+    }
+    fs::remove(in);
+    fs::remove(out);
   }
-  fs::remove(in);
-  fs::remove(out);
 }
 
 TEST_CASE("admn-run --plan bypasses the controller") {

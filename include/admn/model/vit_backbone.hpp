@@ -59,6 +59,9 @@ public:
                                                     .eps = spec.eps},
                                                    d));
     layers::layer_norm norm = layers::layer_norm::load(w.sub("norm."), d, spec.eps);
+    // timm's 1000-way classifier exists in ADMN checkpoints but is never used (§7.1).
+    for (const char* unused : {"head.weight", "head.bias"})
+      if (w.contains(unused)) w.mark_unused_ok(unused);
     return vit_backbone(std::move(patches), std::move(cls), std::move(pos), std::move(blocks), std::move(norm));
   }
 
