@@ -80,10 +80,20 @@ struct torch_block {
   int64_t dim, heads;
 
   torch_block(const block_weights& w, std::size_t d, std::size_t h)
-      : n1w(to_torch(w.norm1_w)), n1b(to_torch(w.norm1_b)), qkvw(to_torch(w.qkv_w)), qkvb(to_torch(w.qkv_b)),
-        pw(to_torch(w.proj_w)), pb(to_torch(w.proj_b)), n2w(to_torch(w.norm2_w)), n2b(to_torch(w.norm2_b)),
-        f1w(to_torch(w.fc1_w)), f1b(to_torch(w.fc1_b)), f2w(to_torch(w.fc2_w)), f2b(to_torch(w.fc2_b)),
-        dim(static_cast<int64_t>(d)), heads(static_cast<int64_t>(h)) {}
+      : n1w(to_torch(w.norm1_w)),
+        n1b(to_torch(w.norm1_b)),
+        qkvw(to_torch(w.qkv_w)),
+        qkvb(to_torch(w.qkv_b)),
+        pw(to_torch(w.proj_w)),
+        pb(to_torch(w.proj_b)),
+        n2w(to_torch(w.norm2_w)),
+        n2b(to_torch(w.norm2_b)),
+        f1w(to_torch(w.fc1_w)),
+        f1b(to_torch(w.fc1_b)),
+        f2w(to_torch(w.fc2_w)),
+        f2b(to_torch(w.fc2_b)),
+        dim(static_cast<int64_t>(d)),
+        heads(static_cast<int64_t>(h)) {}
 
   // timm Block.forward with plain ATen ops (ADMN_SPEC §2.3).
   torch::Tensor operator()(const torch::Tensor& x) const {
@@ -94,15 +104,16 @@ struct torch_block {
     auto attn = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(hd))), -1);
     auto o = torch::matmul(attn, v).transpose(1, 2).reshape({b, n, dim});
     auto y = x + torch::linear(o, pw, pb);
-    auto m = torch::linear(torch::gelu(torch::linear(torch::layer_norm(y, {dim}, n2w, n2b, 1e-5), f1w, f1b)), f2w, f2b);
+    auto m = torch::linear(torch::gelu(torch::linear(torch::layer_norm(y, {dim}, n2w, n2b, 1e-5), f1w, f1b)),
+                           f2w, f2b);
     return y + m;
   }
 
   // libtorch's fused encoder layer (the nn.TransformerEncoderLayer fast path), norm_first, GELU.
   torch::Tensor fused(const torch::Tensor& x) const {
     return at::_transformer_encoder_layer_fwd(x, dim, heads, qkvw, qkvb, pw, pb, /*use_gelu=*/true,
-                                              /*norm_first=*/true, 1e-5, n1w, n1b, n2w, n2b, f1w, f1b, f2w, f2b,
-                                              c10::nullopt, c10::nullopt);
+                                              /*norm_first=*/true, 1e-5, n1w, n1b, n2w, n2b, f1w, f1b, f2w,
+                                              f2b, c10::nullopt, c10::nullopt);
   }
 };
 
@@ -125,7 +136,8 @@ std::vector<double> alternate(const std::vector<std::function<void()>>& fns, int
     for (std::size_t i = 0; i < fns.size(); ++i) {
       const auto start = std::chrono::steady_clock::now();
       fns[i]();
-      times[i].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      times[i].push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     }
   std::vector<double> medians;
   for (auto& t : times) {
@@ -135,7 +147,8 @@ std::vector<double> alternate(const std::vector<std::function<void()>>& fns, int
   return medians;
 }
 
-row compare_block(const std::string& name, std::size_t dim, std::size_t heads, std::size_t batch, int threads, int reps) {
+row compare_block(const std::string& name, std::size_t dim, std::size_t heads, std::size_t batch, int threads,
+                  int reps) {
   const block_weights w = make_block_weights(dim, 7);
   const auto block = admn_block(w, heads);
   const torch_block tb(w, dim, heads);
@@ -182,12 +195,15 @@ row compare_backbone(const std::string& name, std::size_t kept, int threads, int
   const tensor patch_b = admn::bench::random_tensor(shape{dim}, 0.1f, 2);
   const tensor cls = admn::bench::random_tensor(shape{1, dim}, 0.5f, 3);
   const tensor pos = admn::bench::random_tensor(shape{197, dim}, 0.5f, 4);
-  const tensor norm_w = admn::bench::random_tensor(shape{dim}, 0.1f, 5), norm_b = admn::bench::random_tensor(shape{dim}, 0.1f, 6);
-  const admn::model::vit_backbone vit(admn::layers::patch_embed(patch_w, patch_b.clone()), admn::layers::class_token(cls.clone()),
-                                      admn::layers::learned_position_embedding(pos.clone()), std::move(blocks),
-                                      admn::layers::layer_norm(norm_w.clone(), norm_b.clone()));
-  const torch::Tensor tpw = to_torch(patch_w), tpb = to_torch(patch_b), tcls = to_torch(cls).reshape({1, 1, 768}),
-                      tpos = to_torch(pos).reshape({1, 197, 768}), tnw = to_torch(norm_w), tnb = to_torch(norm_b);
+  const tensor norm_w = admn::bench::random_tensor(shape{dim}, 0.1f, 5),
+               norm_b = admn::bench::random_tensor(shape{dim}, 0.1f, 6);
+  const admn::model::vit_backbone vit(
+      admn::layers::patch_embed(patch_w, patch_b.clone()), admn::layers::class_token(cls.clone()),
+      admn::layers::learned_position_embedding(pos.clone()), std::move(blocks),
+      admn::layers::layer_norm(norm_w.clone(), norm_b.clone()));
+  const torch::Tensor tpw = to_torch(patch_w), tpb = to_torch(patch_b),
+                      tcls = to_torch(cls).reshape({1, 1, 768}), tpos = to_torch(pos).reshape({1, 197, 768}),
+                      tnw = to_torch(norm_w), tnb = to_torch(norm_b);
   std::vector<std::size_t> run(kept);
   std::iota(run.begin(), run.end(), std::size_t{0});
   const auto torch_forward = [&](const torch::Tensor& img) {
@@ -209,7 +225,9 @@ row compare_backbone(const std::string& name, std::size_t kept, int threads, int
   }
   std::vector<double> m;
   admn::kernels::with_threads(threads, [&] {
-    m = alternate({[&] { vit.forward(image.view(), run, out.view(), ws); }, [&] { (void)torch_forward(timage); }}, reps);
+    m = alternate(
+        {[&] { vit.forward(image.view(), run, out.view(), ws); }, [&] { (void)torch_forward(timage); }},
+        reps);
   });
   const double gflop = 2.0 * double(kept * vit.block_macs(1) + vit.patch_embedding().macs(1, 224, 224)) / 1e9;
   return {name, threads, m[0], m[1], -1.0, gflop};
@@ -223,12 +241,14 @@ int main(int argc, char** argv) {
   std::string markdown;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--repetitions" && i + 1 < argc) reps = std::atoi(argv[++i]);
+    if (a == "--repetitions" && i + 1 < argc)
+      reps = std::atoi(argv[++i]);
     else if (a == "--threads" && i + 1 < argc) {
       thread_counts.clear();
       std::stringstream s(argv[++i]);
       for (std::string t; std::getline(s, t, ',');) thread_counts.push_back(std::atoi(t.c_str()));
-    } else if (a == "--markdown" && i + 1 < argc) markdown = argv[++i];
+    } else if (a == "--markdown" && i + 1 < argc)
+      markdown = argv[++i];
     else {
       std::fprintf(stderr, "usage: compare_libtorch [--repetitions N] [--threads 1,2] [--markdown FILE]\n");
       return 2;
@@ -250,9 +270,11 @@ int main(int argc, char** argv) {
         << "|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     char line[512];
-    std::snprintf(line, sizeof line, "| %s | %d | %.2f | %.2f | %s | %.3f | %.1f |\n", r.name.c_str(), r.threads,
-                  r.admn_ms, r.torch_ms, r.fused_ms < 0 ? "—" : std::to_string(r.fused_ms).substr(0, 6).c_str(),
-                  r.admn_ms / std::min(r.torch_ms, r.fused_ms < 0 ? r.torch_ms : r.fused_ms), r.gflop / (r.admn_ms / 1e3));
+    std::snprintf(line, sizeof line, "| %s | %d | %.2f | %.2f | %s | %.3f | %.1f |\n", r.name.c_str(),
+                  r.threads, r.admn_ms, r.torch_ms,
+                  r.fused_ms < 0 ? "—" : std::to_string(r.fused_ms).substr(0, 6).c_str(),
+                  r.admn_ms / std::min(r.torch_ms, r.fused_ms < 0 ? r.torch_ms : r.fused_ms),
+                  r.gflop / (r.admn_ms / 1e3));
     table << line;
   }
   std::printf("%s", table.str().c_str());

@@ -24,8 +24,8 @@ void fma_peak(benchmark::State& state) {
     for (int i = 0; i < chains; ++i) benchmark::DoNotOptimize(acc[i]);
   }
   const double flops = 2.0 * batch::size * chains * steps;
-  state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9,
-                                                 benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
   state.counters["lanes"] = static_cast<double>(batch::size);
 }
 BENCHMARK(fma_peak);
@@ -36,11 +36,12 @@ void eigen_sgemm(benchmark::State& state) {
   a.fill(0.5f);
   b.fill(0.25f);
   for (auto _ : state) {
-    admn::as_matrix(c.view()).noalias() = admn::as_matrix(admn::const_view(a.view())) * admn::as_matrix(admn::const_view(b.view()));
+    admn::as_matrix(c.view()).noalias() =
+        admn::as_matrix(admn::const_view(a.view())) * admn::as_matrix(admn::const_view(b.view()));
     benchmark::DoNotOptimize(c.data());
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(n) * n * n * static_cast<double>(state.iterations()) / 1e9,
-                                                 benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * double(n) * n * n * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(eigen_sgemm)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond);
 

@@ -20,8 +20,8 @@ namespace {
 using arch = admn::kernels::default_arch;
 
 void set_flops(benchmark::State& state, double flops_per_iteration) {
-  state.counters["GFLOP/s"] = benchmark::Counter(flops_per_iteration * static_cast<double>(state.iterations()) / 1e9,
-                                                 benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      flops_per_iteration * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
 
 // C (m×n) = A (m×k) · Wᵀ + b at the ViT-B Linear shapes (qkv, proj, fc1, fc2), one
@@ -120,8 +120,14 @@ void vit_b_block(benchmark::State& state) {
   state.counters["samples/s"] =
       benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(vit_b_block)->ArgNames({"batch", "threads"})->Args({1, 1})->Args({1, 2})->Args({8, 1})->Args({8, 2})
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(vit_b_block)
+    ->ArgNames({"batch", "threads"})
+    ->Args({1, 1})
+    ->Args({1, 2})
+    ->Args({8, 1})
+    ->Args({8, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // The ViT-B/16 backbone with the first `kept` of 12 blocks (arg 0), threads (arg 1), batch (arg 2).
 void vit_b_backbone(benchmark::State& state) {
@@ -140,9 +146,10 @@ void vit_b_backbone(benchmark::State& state) {
       benchmark::DoNotOptimize(out.data());
     }
   });
-  const double macs = kept == 0 ? 0.0
-                                : static_cast<double>(kept * vit.block_macs(batch) +
-                                                      vit.patch_embedding().macs(batch, 224, 224));
+  const double macs =
+      kept == 0
+          ? 0.0
+          : static_cast<double>(kept * vit.block_macs(batch) + vit.patch_embedding().macs(batch, 224, 224));
   set_flops(state, 2.0 * macs);
 }
 BENCHMARK(vit_b_backbone)

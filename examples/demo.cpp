@@ -34,7 +34,7 @@ constexpr std::size_t dim = 64, depth = 6, heads = 4, image = 32, patch = 8, fus
 
 // Seeded weights: uniform in ±scale.
 class weight_maker {
-public:
+ public:
   void add(const std::string& name, const admn::shape& s, float scale, float offset = 0.0f) {
     admn::tensor t(s);
     for (float& v : t.values()) {
@@ -71,10 +71,11 @@ public:
   void save(const std::filesystem::path& path) const {
     std::vector<admn::io::tensor_entry> entries;
     for (const auto& [name, t] : tensors_) entries.push_back(admn::io::entry(name, t));
-    admn::io::save(path, entries, {{"admn.arch", "demo"}, {"admn.config", R"({"dim":64,"depth":6,"heads":4})"}});
+    admn::io::save(path, entries,
+                   {{"admn.arch", "demo"}, {"admn.config", R"({"dim":64,"depth":6,"heads":4})"}});
   }
 
-private:
+ private:
   std::map<std::string, admn::tensor> tensors_;
   std::uint64_t state_ = 2024;
 };
@@ -118,24 +119,27 @@ int main() {
   write_model(path);
 
   // Load: validate the file, then bind every tensor by its checkpoint key.
-  const auto file = std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(path));
+  const auto file =
+      std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(path));
   const admn::io::weight_source weights(file);
   const auto camera = admn::model::vit_backbone::load(weights.sub("vision."), {.heads = heads});
   const auto depth_vit = admn::model::vit_backbone::load(weights.sub("depth."), {.heads = heads});
   const auto fusion = admn::model::fusion_encoder::load(
       weights, {.adapter_prefixes = {"vision_adapter.", "depth_adapter."}, .instances = {1, 1}, .heads = 4});
   const auto head = admn::model::linear_head::load(weights.sub("output_head."));
-  std::printf("loaded %s: %zu tensors, %zu unused\n", path.c_str(), file->size(), weights.unused_keys().size());
-  std::printf("  camera ViT  %zu blocks, width %zu, %zu tokens, %.1f MMAC per block\n", camera.depth(), camera.dim(),
-              camera.tokens(), static_cast<double>(camera.block_macs(1)) / 1e6);
+  std::printf("loaded %s: %zu tensors, %zu unused\n", path.c_str(), file->size(),
+              weights.unused_keys().size());
+  std::printf("  camera ViT  %zu blocks, width %zu, %zu tokens, %.1f MMAC per block\n", camera.depth(),
+              camera.dim(), camera.tokens(), static_cast<double>(camera.block_macs(1)) / 1e6);
   std::printf("  depth ViT   %zu blocks, width %zu, 1 channel\n", depth_vit.depth(), depth_vit.dim());
-  std::printf("  fusion      %zu tokens, width %zu, %zu layers; head %zu classes\n\n", fusion.tokens(), fusion.dim(),
-              fusion.encoder().depth(), head.classes());
+  std::printf("  fusion      %zu tokens, width %zu, %zu layers; head %zu classes\n\n", fusion.tokens(),
+              fusion.dim(), fusion.encoder().depth(), head.classes());
 
   const std::size_t batch = 4;
   const admn::tensor rgb = random_images(batch, 3, 1), depth_map = random_images(batch, 1, 2);
-  admn::workspace ws(std::max({camera.workspace_floats(batch, image, image),
-                               depth_vit.workspace_floats(batch, image, image), fusion.workspace_floats(batch)}));
+  admn::workspace ws(
+      std::max({camera.workspace_floats(batch, image, image), depth_vit.workspace_floats(batch, image, image),
+                fusion.workspace_floats(batch)}));
   admn::tensor features_rgb(admn::shape{batch, dim}), features_depth(admn::shape{batch, dim});
   admn::tensor fused_out(admn::shape{batch, fused}), logits(admn::shape{batch, classes});
 
@@ -154,13 +158,14 @@ int main() {
   // A controller would produce these logits from the inputs; here the camera is
   // "trusted" more than the depth sensor, so top-L gives it the blocks first.
   const std::vector<float> preference{0, 6, 5, 4, 3, 2, 0, 1.5f, 1.2f, 1.1f, 1.0f, 0.9f};
-  std::printf("%-6s %-14s %-14s %10s %10s %12s\n", "budget", "camera blocks", "depth blocks", "MMAC", "ms/batch",
-              "rel. change");
+  std::printf("%-6s %-14s %-14s %10s %10s %12s\n", "budget", "camera blocks", "depth blocks", "MMAC",
+              "ms/batch", "rel. change");
   for (std::size_t budget = 2 * depth; budget >= 2; budget -= 2) {
     const auto plan = admn::adaptive::top_l_selector(depths, budget).select(preference);
     const auto start = std::chrono::steady_clock::now();
     run(plan);
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     double diff = 0, norm = 0;
     for (std::size_t i = 0; i < logits.size(); ++i) {
       diff += (logits.data()[i] - full.data()[i]) * (logits.data()[i] - full.data()[i]);

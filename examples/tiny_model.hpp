@@ -35,7 +35,7 @@ struct tiny_model_spec {
 };
 
 class state_dict {
-public:
+ public:
   explicit state_dict(std::uint64_t seed) : state_(seed * 0x9E3779B97F4A7C15ull + 1) {}
 
   // Uniform in offset ± scale.
@@ -65,7 +65,7 @@ public:
     io::save(path, entries, metadata);
   }
 
-private:
+ private:
   std::map<std::string, tensor> tensors_;
   std::uint64_t state_;
 };

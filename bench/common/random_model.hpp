@@ -21,8 +21,9 @@ inline tensor random_tensor(const shape& s, float scale, std::uint32_t seed) {
 
 inline layers::linear random_linear(std::size_t in, std::size_t out, std::uint32_t seed, bool bias = true) {
   const float scale = 1.0f / static_cast<float>(in);
-  return layers::linear(random_tensor(shape{out, in}, scale, seed),
-                        bias ? std::optional<tensor>(random_tensor(shape{out}, 0.1f, seed + 1)) : std::nullopt);
+  return layers::linear(
+      random_tensor(shape{out, in}, scale, seed),
+      bias ? std::optional<tensor>(random_tensor(shape{out}, 0.1f, seed + 1)) : std::nullopt);
 }
 
 inline layers::layer_norm random_norm(std::size_t dim, std::uint32_t seed) {
@@ -47,13 +48,14 @@ inline model::vit_backbone random_vit(std::size_t dim = 768, std::size_t depth =
                                       std::size_t channels = 3, std::size_t h = 224, std::size_t w = 224,
                                       std::size_t patch = 16) {
   std::vector<layers::encoder_block> blocks;
-  for (std::size_t i = 0; i < depth; ++i) blocks.push_back(random_block(dim, heads, 100 + 20 * static_cast<std::uint32_t>(i)));
+  for (std::size_t i = 0; i < depth; ++i)
+    blocks.push_back(random_block(dim, heads, 100 + 20 * static_cast<std::uint32_t>(i)));
   const std::size_t tokens = (h / patch) * (w / patch) + 1;
-  return model::vit_backbone(
-      layers::patch_embed(random_tensor(shape{dim, channels, patch, patch}, 0.02f, 1), random_tensor(shape{dim}, 0.1f, 2)),
-      layers::class_token(random_tensor(shape{1, dim}, 0.5f, 3)),
-      layers::learned_position_embedding(random_tensor(shape{tokens, dim}, 0.5f, 4)), std::move(blocks),
-      random_norm(dim, 5));
+  return model::vit_backbone(layers::patch_embed(random_tensor(shape{dim, channels, patch, patch}, 0.02f, 1),
+                                                 random_tensor(shape{dim}, 0.1f, 2)),
+                             layers::class_token(random_tensor(shape{1, dim}, 0.5f, 3)),
+                             layers::learned_position_embedding(random_tensor(shape{tokens, dim}, 0.5f, 4)),
+                             std::move(blocks), random_norm(dim, 5));
 }
 
 }  // namespace admn::bench

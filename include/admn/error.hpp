@@ -15,15 +15,14 @@ namespace admn {
 
 // Base of everything admn throws on bad input.
 class error : public std::runtime_error {
-public:
+ public:
   // id: dotted stable identifier without brackets, e.g. "admn.load.shape".
-  error(std::string_view id, std::string_view detail)
-      : std::runtime_error(compose(id, detail)), id_(id) {}
+  error(std::string_view id, std::string_view detail) : std::runtime_error(compose(id, detail)), id_(id) {}
 
   // The stable identifier, e.g. "admn.load.shape".
   [[nodiscard]] const std::string& id() const noexcept { return id_; }
 
-private:
+ private:
   static std::string compose(std::string_view id, std::string_view detail) {
     std::string message;
     message.reserve(id.size() + detail.size() + 3);

@@ -63,9 +63,10 @@ TEST_CASE("budget rules: M forced blocks up to the total") {
   const std::vector<std::size_t> depths{12, 12};
   CHECK_NOTHROW(admn::adaptive::check_budget(2, depths));
   CHECK_NOTHROW(admn::adaptive::check_budget(24, depths));
-  CHECK_THROWS_WITH_AS(admn::adaptive::check_budget(1, depths),
-                       doctest::Contains("[admn.budget.too_small] budget L = 1 is below the 2 forced first blocks"),
-                       admn::budget_error);
+  CHECK_THROWS_WITH_AS(
+      admn::adaptive::check_budget(1, depths),
+      doctest::Contains("[admn.budget.too_small] budget L = 1 is below the 2 forced first blocks"),
+      admn::budget_error);
   CHECK_THROWS_WITH_AS(admn::adaptive::check_budget(25, depths),
                        doctest::Contains("[admn.budget.too_large] budget L = 25 exceeds the 24 blocks"),
                        admn::budget_error);

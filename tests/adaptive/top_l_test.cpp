@@ -54,11 +54,12 @@ TEST_CASE("bad logits and budgets are rejected") {
   CHECK_THROWS_AS(top_l_selector(depths, 1), admn::budget_error);
   CHECK_THROWS_AS(top_l_selector(depths, 25), admn::budget_error);
   const top_l_selector s(depths, 8);
-  CHECK_THROWS_WITH_AS((void)s.select(std::vector<float>(23)), doctest::Contains("expected 24 layer logits, got 23"),
-                       admn::shape_error);
+  CHECK_THROWS_WITH_AS((void)s.select(std::vector<float>(23)),
+                       doctest::Contains("expected 24 layer logits, got 23"), admn::shape_error);
   std::vector<float> nan(24, 0.0f);
   nan[7] = std::nanf("");
-  CHECK_THROWS_WITH_AS((void)s.select(nan), doctest::Contains("[admn.top_l.nan] layer logit 7"), admn::argument_error);
+  CHECK_THROWS_WITH_AS((void)s.select(nan), doctest::Contains("[admn.top_l.nan] layer logit 7"),
+                       admn::argument_error);
 }
 
 TEST_CASE("Gumbel sampling is seeded, reproducible and keeps the budget") {

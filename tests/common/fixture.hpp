@@ -14,7 +14,7 @@
 namespace admn::test {
 
 class fixture {
-public:
+ public:
   // `name` relative to tests/fixtures, e.g. "core/vit_tiny.safetensors".
   explicit fixture(const std::string& name)
       : file_(std::make_shared<const io::safetensors_file>(
@@ -31,7 +31,7 @@ public:
     return it->second;
   }
 
-private:
+ private:
   std::shared_ptr<const io::safetensors_file> file_;
   io::weight_source weights_;
 };

@@ -26,7 +26,8 @@ inline std::vector<std::string> split(const std::string& text, char sep) {
 // `model` and `cases` are file paths.
 inline void check_network_cases(const std::string& model_path, const std::string& cases_path) {
   const auto model = std::make_shared<const io::safetensors_file>(io::safetensors_file::open(model_path));
-  const auto cases_file = std::make_shared<const io::safetensors_file>(io::safetensors_file::open(cases_path));
+  const auto cases_file =
+      std::make_shared<const io::safetensors_file>(io::safetensors_file::open(cases_path));
   const io::weight_source cases(cases_file);
   const auto meta = [&](const std::string& key) { return cases_file->metadata()->at(key); };
   for (const std::string& c : split(meta("cases"), ',')) {

@@ -35,7 +35,8 @@ TEST_CASE("packed gemm with bias and activation epilogues matches the reference"
     for (std::size_t n : {1u, 17u, 32u, 33u, 300u}) check_gemm(13, n, 33, activation_fn{act}, true, false);
   check_gemm(1, 1, 1, activation_fn{}, false, false);
   check_gemm(5, 19, 7, activation_fn{}, false, false);
-  for (std::size_t m : {1u, 2u, 11u, 12u, 25u}) check_gemm(m, 40, 600, activation_fn{activation::gelu_erf}, true, false);
+  for (std::size_t m : {1u, 2u, 11u, 12u, 25u})
+    check_gemm(m, 40, 600, activation_fn{activation::gelu_erf}, true, false);
 }
 
 TEST_CASE("packed gemm accumulate adds to the output (residual epilogue)") {

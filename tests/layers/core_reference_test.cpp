@@ -17,7 +17,10 @@ using admn::test::fixture;
 namespace {
 
 // (b, n, d) → (b·n, d) view of a tensor.
-admn::mutable_view rows_of(tensor& t) { return t.view().reshape(admn::shape{t.size() / t.shape()[t.shape().rank() - 1], t.shape()[t.shape().rank() - 1]}); }
+admn::mutable_view rows_of(tensor& t) {
+  return t.view().reshape(
+      admn::shape{t.size() / t.shape()[t.shape().rank() - 1], t.shape()[t.shape().rank() - 1]});
+}
 
 }  // namespace
 
@@ -42,7 +45,9 @@ TEST_CASE("softmax and activations equal torch") {
   const fixture g("core/gelu.safetensors");
   using admn::kernels::activation;
   const std::pair<const char*, admn::kernels::activation_fn> cases[] = {
-      {"erf", {activation::gelu_erf}}, {"tanh", {activation::gelu_tanh}}, {"relu", {activation::relu}},
+      {"erf", {activation::gelu_erf}},
+      {"tanh", {activation::gelu_tanh}},
+      {"relu", {activation::relu}},
       {"leaky_relu", {activation::leaky_relu, 0.01f}}};
   for (const auto& [name, fn] : cases) {
     CAPTURE(name);
@@ -74,8 +79,8 @@ TEST_CASE("attention equals torch in the timm and vit_dev flavours") {
     check_close(y, f.get("y"));
   }
   {
-    const auto attn = admn::layers::multi_head_attention::load(f.weights().sub("vd."), {"to_qkv.", "to_out.0."},
-                                                               {.heads = 4, .qkv_bias = false}, 32);
+    const auto attn = admn::layers::multi_head_attention::load(
+        f.weights().sub("vd."), {"to_qkv.", "to_out.0."}, {.heads = 4, .qkv_bias = false}, 32);
     tensor x = f.get("vd.x");
     tensor y(x.shape());
     attn.forward(rows_of(x), 2, 7, rows_of(y), ws);
@@ -109,9 +114,10 @@ TEST_CASE("one real-size ViT-B block (768, 12 heads, 197 tokens) equals torch") 
           admn::layers::linear(detgen(105, shape{768, 768}, 0.03125), detgen(106, shape{768}, 0.03125)),
           {.heads = 12}),
       admn::layers::layer_norm(plus_one(detgen(107, shape{768}, 0.125)), detgen(108, shape{768}, 0.125)),
-      admn::layers::mlp(admn::layers::linear(detgen(109, shape{3072, 768}, 0.0625), detgen(110, shape{3072}, 0.0625)),
-                        admn::layers::linear(detgen(111, shape{768, 3072}, 0.03125), detgen(112, shape{768}, 0.03125)),
-                        {admn::kernels::activation::gelu_erf}));
+      admn::layers::mlp(
+          admn::layers::linear(detgen(109, shape{3072, 768}, 0.0625), detgen(110, shape{3072}, 0.0625)),
+          admn::layers::linear(detgen(111, shape{768, 3072}, 0.03125), detgen(112, shape{768}, 0.03125)),
+          {admn::kernels::activation::gelu_erf}));
   tensor x = f.get("x");
   check_close(x, detgen(113, shape{1, 197, 768}, 1.0), 0.0);  // the stored input is the generated one
   admn::workspace ws(block.workspace_floats(1, 197));

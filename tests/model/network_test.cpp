@@ -32,9 +32,10 @@ m::network_config tiny_config() {
 
 tiny_network make_network() {
   const auto path = std::filesystem::temp_directory_path() / "admn-network-test.safetensors";
-  admn::examples::write_tiny_model(path, {.modalities = {{"cam", "cam.", "cam_adapter.", 3}, {"ir", "ir.", "ir_adapter.", 3}}},
-                                   {});
-  auto file = std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(path, {.backend = admn::io::backend::read}));
+  admn::examples::write_tiny_model(
+      path, {.modalities = {{"cam", "cam.", "cam_adapter.", 3}, {"ir", "ir.", "ir_adapter.", 3}}}, {});
+  auto file = std::make_shared<const admn::io::safetensors_file>(
+      admn::io::safetensors_file::open(path, {.backend = admn::io::backend::read}));
   std::filesystem::remove(path);
   admn::io::weight_source weights(file);
   net_type net = m::load<net_type>(weights, tiny_config());
@@ -61,7 +62,8 @@ TEST_CASE("a network binds every tensor of its checkpoint") {
 
 TEST_CASE("a batch with different masks per sample equals running each sample alone") {
   const auto t = make_network();
-  const tensor cam_in = pattern(admn::shape{3, 2, 3, 32, 32}, 0.37f), ir_in = pattern(admn::shape{3, 2, 1, 32, 32}, 0.11f);
+  const tensor cam_in = pattern(admn::shape{3, 2, 3, 32, 32}, 0.37f),
+               ir_in = pattern(admn::shape{3, 2, 1, 32, 32}, 0.11f);
   const admn::const_view inputs[] = {cam_in.view(), ir_in.view()};
   const std::vector<std::size_t> depths{6, 6};
   std::vector<admn::adaptive::layer_plan> plans{admn::adaptive::layer_plan::parse("0,2,4;0", depths),
@@ -80,7 +82,8 @@ TEST_CASE("a batch with different masks per sample equals running each sample al
 
 TEST_CASE("the controller's top-L plans keep exactly the budget") {
   const auto t = make_network();
-  const tensor cam_in = pattern(admn::shape{2, 2, 3, 32, 32}, 0.5f), ir_in = pattern(admn::shape{2, 2, 1, 32, 32}, 0.3f);
+  const tensor cam_in = pattern(admn::shape{2, 2, 3, 32, 32}, 0.5f),
+               ir_in = pattern(admn::shape{2, 2, 1, 32, 32}, 0.3f);
   const admn::const_view inputs[] = {cam_in.view(), ir_in.view()};
   admn::workspace ws = t.net.make_workspace(2);
   for (std::size_t budget = 2; budget <= 12; ++budget) {
@@ -99,28 +102,33 @@ TEST_CASE("the controller's top-L plans keep exactly the budget") {
 
 TEST_CASE("bad inputs, budgets and plans throw typed errors") {
   const auto t = make_network();
-  const tensor cam_in(admn::shape{1, 2, 3, 32, 32}), ir_in(admn::shape{1, 2, 1, 32, 32}), wrong(admn::shape{1, 2, 3, 32, 32});
+  const tensor cam_in(admn::shape{1, 2, 3, 32, 32}), ir_in(admn::shape{1, 2, 1, 32, 32}),
+      wrong(admn::shape{1, 2, 3, 32, 32});
   admn::workspace ws = t.net.make_workspace(1);
   const admn::const_view good[] = {cam_in.view(), ir_in.view()};
   const admn::const_view bad_channels[] = {cam_in.view(), wrong.view()};
-  CHECK_THROWS_WITH_AS((void)t.net.run(bad_channels, {.budget = 4}, ws),
-                       doctest::Contains("[admn.network.input] input 'ir' must be a contiguous [B,2,1,32,32]"),
-                       admn::shape_error);
+  CHECK_THROWS_WITH_AS(
+      (void)t.net.run(bad_channels, {.budget = 4}, ws),
+      doctest::Contains("[admn.network.input] input 'ir' must be a contiguous [B,2,1,32,32]"),
+      admn::shape_error);
   CHECK_THROWS_AS((void)t.net.run(good, {.budget = 13}, ws), admn::budget_error);
   CHECK_THROWS_AS((void)t.net.run(good, {.budget = 1}, ws), admn::budget_error);
-  CHECK_THROWS_WITH_AS((void)t.net.run(good, {}, ws), doctest::Contains("[admn.network.budget]"), admn::argument_error);
+  CHECK_THROWS_WITH_AS((void)t.net.run(good, {}, ws), doctest::Contains("[admn.network.budget]"),
+                       admn::argument_error);
   const std::vector<std::size_t> wrong_depths{6, 5};
-  CHECK_THROWS_WITH_AS((void)t.net.run(good, {.plan = admn::adaptive::layer_plan::parse("0;0", wrong_depths)}, ws),
-                       doctest::Contains("[admn.network.plan]"), admn::argument_error);
+  CHECK_THROWS_WITH_AS(
+      (void)t.net.run(good, {.plan = admn::adaptive::layer_plan::parse("0;0", wrong_depths)}, ws),
+      doctest::Contains("[admn.network.plan]"), admn::argument_error);
   m::network_config one_modality;
   one_modality.modalities.resize(1);
-  CHECK_THROWS_WITH_AS((void)m::load<net_type>(t.weights, one_modality), doctest::Contains("[admn.config.modalities]"),
-                       admn::config_error);
+  CHECK_THROWS_WITH_AS((void)m::load<net_type>(t.weights, one_modality),
+                       doctest::Contains("[admn.config.modalities]"), admn::config_error);
 }
 
 TEST_CASE("network runs do not depend on the thread count") {
   const auto t = make_network();
-  const tensor cam_in = pattern(admn::shape{2, 2, 3, 32, 32}, 0.21f), ir_in = pattern(admn::shape{2, 2, 1, 32, 32}, 0.13f);
+  const tensor cam_in = pattern(admn::shape{2, 2, 3, 32, 32}, 0.21f),
+               ir_in = pattern(admn::shape{2, 2, 1, 32, 32}, 0.13f);
   const admn::const_view inputs[] = {cam_in.view(), ir_in.view()};
   admn::workspace ws = t.net.make_workspace(2);
   const auto one = admn::kernels::with_threads(1, [&] { return t.net.run(inputs, {.budget = 7}, ws); });

@@ -85,12 +85,14 @@ TEST_CASE("bad inputs throw typed errors naming the value") {
   CHECK_THROWS_WITH_AS(vit.forward(wrong_size.view(), std::vector<std::size_t>{0}, out.view(), ws),
                        doctest::Contains("[admn.vit.input]"), admn::shape_error);
   const tensor wrong_channels(admn::shape{2, 1, 32, 32});
-  CHECK_THROWS_AS(vit.forward(wrong_channels.view(), std::vector<std::size_t>{0}, out.view(), ws), admn::shape_error);
+  CHECK_THROWS_AS(vit.forward(wrong_channels.view(), std::vector<std::size_t>{0}, out.view(), ws),
+                  admn::shape_error);
   const tensor image = f.get("image");
   CHECK_THROWS_WITH_AS(vit.forward(image.view(), std::vector<std::size_t>{0, 4}, out.view(), ws),
                        doctest::Contains("block 4 does not exist (depth 4)"), admn::argument_error);
   tensor wrong_out(admn::shape{2, 47});
-  CHECK_THROWS_AS(vit.forward(image.view(), std::vector<std::size_t>{}, wrong_out.view(), ws), admn::shape_error);
+  CHECK_THROWS_AS(vit.forward(image.view(), std::vector<std::size_t>{}, wrong_out.view(), ws),
+                  admn::shape_error);
   admn::workspace tiny(16);
   CHECK_THROWS_WITH_AS(vit.forward(image.view(), std::vector<std::size_t>{0}, out.view(), tiny),
                        doctest::Contains("[admn.workspace.too_small]"), admn::argument_error);

@@ -53,9 +53,9 @@ TEST_CASE("f32 to f16 rounds to nearest, ties to even") {
   CHECK(admn::f32_to_f16(1.0f + 3 * std::ldexp(1.0f, -11)) == 0x3c02);
   // Just above the tie rounds up.
   CHECK(admn::f32_to_f16(std::nextafter(1.0f + std::ldexp(1.0f, -11), 2.0f)) == 0x3c01);
-  CHECK(admn::f32_to_f16(65504.0f) == 0x7bff);             // largest finite
-  CHECK(admn::f32_to_f16(65519.0f) == 0x7bff);             // rounds down to max
-  CHECK(admn::f32_to_f16(65520.0f) == 0x7c00);             // rounds up to inf
+  CHECK(admn::f32_to_f16(65504.0f) == 0x7bff);  // largest finite
+  CHECK(admn::f32_to_f16(65519.0f) == 0x7bff);  // rounds down to max
+  CHECK(admn::f32_to_f16(65520.0f) == 0x7c00);  // rounds up to inf
   CHECK(admn::f32_to_f16(-1e10f) == 0xfc00);
   CHECK(admn::f32_to_f16(std::ldexp(1.0f, -24)) == 0x0001);  // smallest subnormal
   CHECK(admn::f32_to_f16(std::ldexp(1.0f, -25)) == 0x0000);  // tie → even (0)
@@ -78,7 +78,8 @@ TEST_CASE("f32 to f16 agrees with exhaustive nearest search on random inputs") {
     // Neighbours of the result must not be strictly closer.
     const auto up = static_cast<std::uint16_t>(got + 1);
     const auto down = static_cast<std::uint16_t>(got - 1);
-    if ((got & 0x7fff) != 0x7c00 && (up & 0x7fff) < 0x7c00) CHECK(std::abs(g - v) <= std::abs(admn::f16_to_f32(up) - v));
+    if ((got & 0x7fff) != 0x7c00 && (up & 0x7fff) < 0x7c00)
+      CHECK(std::abs(g - v) <= std::abs(admn::f16_to_f32(up) - v));
     if ((got & 0x7fff) != 0) CHECK(std::abs(g - v) <= std::abs(admn::f16_to_f32(down) - v));
   }
 }

@@ -24,7 +24,8 @@ TEST_CASE("workspace hands out aligned buffers and scopes give them back") {
 TEST_CASE("an exhausted workspace throws instead of overrunning") {
   admn::workspace ws(32);
   (void)ws.take(20);
-  CHECK_THROWS_WITH_AS((void)ws.take(20), doctest::Contains("[admn.workspace.too_small]"), admn::argument_error);
+  CHECK_THROWS_WITH_AS((void)ws.take(20), doctest::Contains("[admn.workspace.too_small]"),
+                       admn::argument_error);
   CHECK_THROWS_WITH_AS(ws.reserve(4096), doctest::Contains("[admn.workspace.in_use]"), admn::argument_error);
 }
 

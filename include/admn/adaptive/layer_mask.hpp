@@ -23,7 +23,7 @@ inline constexpr std::size_t max_depth = 64;
 
 // Up to max_depth block indices, stored inline (a hot-path value, never allocated).
 class block_list {
-public:
+ public:
   constexpr block_list() noexcept = default;
   constexpr void push_back(std::size_t index) noexcept { items_[size_++] = index; }
   [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }
@@ -34,13 +34,13 @@ public:
   // NOLINTNEXTLINE(google-explicit-constructor): a block list is a span of indices.
   constexpr operator std::span<const std::size_t>() const noexcept { return {items_.data(), size_}; }
 
-private:
+ private:
   std::array<std::size_t, max_depth> items_{};
   std::size_t size_ = 0;
 };
 
 class layer_mask {
-public:
+ public:
   constexpr layer_mask() noexcept = default;
 
   // No block kept. Throws argument_error [admn.mask.depth] when depth > max_depth.
@@ -69,7 +69,9 @@ public:
   [[nodiscard]] constexpr bool kept(std::size_t block) const noexcept {
     return block < depth_ && ((bits_ >> block) & 1u);
   }
-  [[nodiscard]] constexpr std::size_t count() const noexcept { return static_cast<std::size_t>(std::popcount(bits_)); }
+  [[nodiscard]] constexpr std::size_t count() const noexcept {
+    return static_cast<std::size_t>(std::popcount(bits_));
+  }
   [[nodiscard]] constexpr std::uint64_t bits() const noexcept { return bits_; }
 
   // Throws argument_error [admn.mask.block] for a block ≥ depth.
@@ -93,7 +95,7 @@ public:
 
   friend constexpr bool operator==(const layer_mask&, const layer_mask&) noexcept = default;
 
-private:
+ private:
   static std::size_t check_depth(std::size_t depth) {
     if (depth > max_depth)
       throw argument_error("admn.mask.depth", "depth " + std::to_string(depth) + " exceeds the maximum of " +
@@ -102,8 +104,8 @@ private:
   }
   std::size_t check_block(std::size_t block) const {
     if (block >= depth_)
-      throw argument_error("admn.mask.block",
-                           "block " + std::to_string(block) + " does not exist (depth " + std::to_string(depth_) + ")");
+      throw argument_error("admn.mask.block", "block " + std::to_string(block) + " does not exist (depth " +
+                                                  std::to_string(depth_) + ")");
     return block;
   }
 

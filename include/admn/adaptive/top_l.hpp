@@ -28,7 +28,7 @@ namespace admn::adaptive {
 // Seeded uniform numbers for Gumbel sampling (splitmix64): reproducible across
 // platforms, unlike std:: distributions.
 class gumbel_rng {
-public:
+ public:
   explicit gumbel_rng(std::uint64_t seed) noexcept : state_(seed) {}
   // U in [0, 1) with 24 random bits (exact in float).
   float uniform() noexcept {
@@ -40,7 +40,7 @@ public:
   }
   float gumbel() noexcept { return -std::log(-std::log(uniform() + 1e-12f) + 1e-12f); }
 
-private:
+ private:
   std::uint64_t state_;
 };
 
@@ -50,12 +50,14 @@ struct gumbel_options {
 };
 
 class top_l_selector {
-public:
+ public:
   // Throws budget_error when L is outside [M, Σ depths], argument_error for
   // too many blocks in total.
-  top_l_selector(std::span<const std::size_t> depths, std::size_t budget) : budget_(budget), count_(depths.size()) {
+  top_l_selector(std::span<const std::size_t> depths, std::size_t budget)
+      : budget_(budget), count_(depths.size()) {
     if (depths.size() > max_modalities)
-      throw argument_error("admn.plan.modalities", std::to_string(depths.size()) + " modalities exceed the maximum of " +
+      throw argument_error("admn.plan.modalities", std::to_string(depths.size()) +
+                                                       " modalities exceed the maximum of " +
                                                        std::to_string(max_modalities));
     check_budget(budget, depths);
     for (std::size_t m = 0; m < count_; ++m) {
@@ -79,14 +81,16 @@ public:
   }
 
   // Stochastic selection with Gumbel noise drawn from `rng`.
-  [[nodiscard]] layer_plan sample(std::span<const float> logits, gumbel_rng& rng, const gumbel_options& o = {}) const {
+  [[nodiscard]] layer_plan sample(std::span<const float> logits, gumbel_rng& rng,
+                                  const gumbel_options& o = {}) const {
     std::array<float, max_logits> scores{};
     prepare(logits, scores);
-    for (std::size_t i = 0; i < total_; ++i) scores[i] = (scores[i] + o.noise_scale * rng.gumbel()) / o.temperature;
+    for (std::size_t i = 0; i < total_; ++i)
+      scores[i] = (scores[i] + o.noise_scale * rng.gumbel()) / o.temperature;
     return pick(scores);
   }
 
-private:
+ private:
   static constexpr std::size_t max_logits = max_modalities * max_depth;
   static constexpr float forced_logit = -99.0f;
 
@@ -113,7 +117,8 @@ private:
     std::iota(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(total_), std::uint16_t{0});
     const std::size_t k = budget_ - count_;
     std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k),
-                      order.begin() + static_cast<std::ptrdiff_t>(total_), [&](std::uint16_t a, std::uint16_t b) {
+                      order.begin() + static_cast<std::ptrdiff_t>(total_),
+                      [&](std::uint16_t a, std::uint16_t b) {
                         return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
                       });
     layer_plan plan(depths());

@@ -10,9 +10,8 @@
 #ifdef NDEBUG
 #define ADMN_ASSERT(condition) ((void)0)
 #else
-#define ADMN_ASSERT(condition)                                                            \
-  ((condition) ? (void)0                                                                  \
-               : ::admn::detail::assertion_failed(#condition, __FILE__, __LINE__))
+#define ADMN_ASSERT(condition) \
+  ((condition) ? (void)0 : ::admn::detail::assertion_failed(#condition, __FILE__, __LINE__))
 #endif
 
 namespace admn::detail {

@@ -54,7 +54,7 @@ inline constexpr std::size_t gemm_panels_per_task = 2;
 // W (n×k, row stride ldw) re-laid out for the micro-kernel of `Arch`.
 template <class Arch = default_arch>
 class packed_weights {
-public:
+ public:
   static constexpr std::size_t panel = gemm_tile<Arch>::panel;
 
   packed_weights() = default;
@@ -76,9 +76,11 @@ public:
     return data_.data() + (p * k_ + kk) * panel;
   }
   // W[j][p] back from the panels (for inspection and model transforms).
-  [[nodiscard]] float weight(std::size_t j, std::size_t p) const noexcept { return at(j / panel, p)[j % panel]; }
+  [[nodiscard]] float weight(std::size_t j, std::size_t p) const noexcept {
+    return at(j / panel, p)[j % panel];
+  }
 
-private:
+ private:
   static constexpr std::size_t panels(std::size_t n) noexcept { return (n + panel - 1) / panel; }
 
   std::size_t n_ = 0, k_ = 0;
@@ -126,7 +128,8 @@ inline void gemm_micro(const float* a, std::size_t lda, const float* panel, floa
     batch b0(0.0f), b1(0.0f);
     if (bias) {
       b0 = full ? batch::load_unaligned(bias) : load_tail<Arch>(bias, 0, std::min(cols, L), 0.0f);
-      b1 = full ? batch::load_unaligned(bias + L) : (cols > L ? load_tail<Arch>(bias + L, 0, cols - L, 0.0f) : batch(0.0f));
+      b1 = full ? batch::load_unaligned(bias + L)
+                : (cols > L ? load_tail<Arch>(bias + L, 0, cols - L, 0.0f) : batch(0.0f));
     }
     for (std::size_t r = 0; r < R; ++r) {
       lo[r] = detail::apply<Arch>(e.act, lo[r] + b0);
@@ -149,11 +152,11 @@ inline void gemm_micro(const float* a, std::size_t lda, const float* panel, floa
 
 template <class Arch, std::size_t R = gemm_tile<Arch>::rows>
 inline void gemm_rows(std::size_t rows, const float* a, std::size_t lda, const float* panel, float* c,
-                      std::size_t ldc, std::size_t cols, std::size_t k0, std::size_t k1, bool first, bool last,
-                      const gemm_epilogue& e, const float* bias) noexcept {
+                      std::size_t ldc, std::size_t cols, std::size_t k0, std::size_t k1, bool first,
+                      bool last, const gemm_epilogue& e, const float* bias) noexcept {
   if constexpr (R == 0) {
-    (void)rows, (void)a, (void)lda, (void)panel, (void)c, (void)ldc, (void)cols, (void)k0, (void)k1, (void)first,
-        (void)last, (void)e, (void)bias;
+    (void)rows, (void)a, (void)lda, (void)panel, (void)c, (void)ldc, (void)cols, (void)k0, (void)k1,
+        (void)first, (void)last, (void)e, (void)bias;
   } else {
     if (rows == R)
       gemm_micro<Arch, R>(a, lda, panel, c, ldc, cols, k0, k1, first, last, e, bias);
@@ -182,8 +185,8 @@ void gemm(Arch, std::size_t m, const float* a, std::size_t lda, const packed_wei
         const std::size_t col = p * P, cols = std::min(P, n - col);
         const float* bias = e.bias ? e.bias + col : nullptr;
         for (std::size_t i = 0; i < m; i += R)
-          detail::gemm_rows<Arch>(std::min(R, m - i), a + i * lda, lda, w.at(p, k0), c + i * ldc + col, ldc, cols, k0,
-                                  k1, first, last, e, bias);
+          detail::gemm_rows<Arch>(std::min(R, m - i), a + i * lda, lda, w.at(p, k0), c + i * ldc + col, ldc,
+                                  cols, k0, k1, first, last, e, bias);
       }
     }
   });

@@ -30,13 +30,14 @@ void layer_norm(Arch, const row_layout& layout, const float* x, const float* gam
     float* out = y + r * layout.y_stride;
     const float mean = detail::sum<Arch>(in, dim, 0.0f, [](batch v) { return v; }) / static_cast<float>(dim);
     const batch mu(mean);
-    const float variance =
-        detail::sum<Arch>(in, dim, mean, [&](batch v) { return (v - mu) * (v - mu); }) / static_cast<float>(dim);
+    const float variance = detail::sum<Arch>(in, dim, mean, [&](batch v) { return (v - mu) * (v - mu); }) /
+                           static_cast<float>(dim);
     const batch inv_std(1.0f / std::sqrt(variance + eps));
     const std::size_t end = simd_end<Arch>(dim);
     for (std::size_t i = 0; i < end; i += batch::size) {
       const batch v = (batch::load_unaligned(in + i) - mu) * inv_std;
-      xsimd::fma(v, batch::load_unaligned(gamma + i), batch::load_unaligned(beta + i)).store_unaligned(out + i);
+      xsimd::fma(v, batch::load_unaligned(gamma + i), batch::load_unaligned(beta + i))
+          .store_unaligned(out + i);
     }
     if (end != dim) {
       const batch v = (detail::load_tail<Arch>(in, end, dim, 0.0f) - mu) * inv_std;
@@ -49,8 +50,8 @@ void layer_norm(Arch, const row_layout& layout, const float* x, const float* gam
 
 namespace reference {
 
-inline void layer_norm(const row_layout& layout, const float* x, const float* gamma, const float* beta, float eps,
-                       float* y) noexcept {
+inline void layer_norm(const row_layout& layout, const float* x, const float* gamma, const float* beta,
+                       float eps, float* y) noexcept {
   for (std::size_t r = 0; r < layout.rows; ++r) {
     const float* in = x + r * layout.x_stride;
     float* out = y + r * layout.y_stride;

@@ -13,7 +13,7 @@ namespace admn::kernels::detail {
 // Loads x[i, n) (fewer than one register) into a register padded with `fill`.
 template <class Arch>
 [[nodiscard]] inline float_batch<Arch> load_tail(const float* x, std::size_t i, std::size_t n,
-                                                  float fill) noexcept {
+                                                 float fill) noexcept {
   alignas(64) float buffer[lanes<Arch>];
   for (std::size_t j = 0; j < lanes<Arch>; ++j) buffer[j] = i + j < n ? x[i + j] : fill;
   return float_batch<Arch>::load_aligned(buffer);

@@ -23,7 +23,8 @@ void softmax(Arch, float* x, std::size_t rows, std::size_t n, std::size_t stride
     float* row = x + r * stride;
     batch m(-std::numeric_limits<float>::infinity());
     for (std::size_t i = 0; i < end; i += batch::size) m = xsimd::max(m, batch::load_unaligned(row + i));
-    if (end != n) m = xsimd::max(m, detail::load_tail<Arch>(row, end, n, -std::numeric_limits<float>::infinity()));
+    if (end != n)
+      m = xsimd::max(m, detail::load_tail<Arch>(row, end, n, -std::numeric_limits<float>::infinity()));
     const batch row_max(detail::horizontal_max<Arch>(m));
     detail::map<Arch>(row, row, n, [&](batch v) { return xsimd::exp(v - row_max); });
     // Sum after the map so the padded tail lanes (exp of garbage) are never added.
@@ -42,7 +43,8 @@ inline void softmax(float* x, std::size_t rows, std::size_t n, std::size_t strid
     for (std::size_t i = 0; i < n; ++i) m = row[i] > m ? row[i] : m;
     double sum = 0.0;
     for (std::size_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(row[i]) - m);
-    for (std::size_t i = 0; i < n; ++i) row[i] = static_cast<float>(std::exp(static_cast<double>(row[i]) - m) / sum);
+    for (std::size_t i = 0; i < n; ++i)
+      row[i] = static_cast<float>(std::exp(static_cast<double>(row[i]) - m) / sum);
   }
 }
 

@@ -31,22 +31,23 @@ struct attention_spec {
 };
 
 class multi_head_attention {
-public:
+ public:
   multi_head_attention(linear qkv, linear out, const attention_spec& spec)
       : qkv_(std::move(qkv)), out_(std::move(out)), spec_(spec) {
     const std::size_t rows = qkv_.out_features();
     if (spec_.heads == 0 || rows % 3 != 0 || (rows / 3) % spec_.heads != 0)
-      throw shape_error("admn.attention.heads", "qkv gives " + std::to_string(rows) +
-                                                    " features, not 3 × a multiple of heads = " +
-                                                    std::to_string(spec_.heads));
+      throw shape_error("admn.attention.heads",
+                        "qkv gives " + std::to_string(rows) +
+                            " features, not 3 × a multiple of heads = " + std::to_string(spec_.heads));
     if (out_.in_features() != inner() || out_.out_features() != qkv_.in_features())
-      throw shape_error("admn.attention.shape", "output projection must be (" + std::to_string(qkv_.in_features()) +
-                                                    ", " + std::to_string(inner()) + ")");
+      throw shape_error("admn.attention.shape", "output projection must be (" +
+                                                    std::to_string(qkv_.in_features()) + ", " +
+                                                    std::to_string(inner()) + ")");
     scale_ = spec_.scale ? *spec_.scale : 1.0f / std::sqrt(static_cast<float>(head_dim()));
   }
 
-  static multi_head_attention load(const io::weight_source& w, const attention_keys& keys, const attention_spec& spec,
-                                   std::size_t dim = 0) {
+  static multi_head_attention load(const io::weight_source& w, const attention_keys& keys,
+                                   const attention_spec& spec, std::size_t dim = 0) {
     linear qkv = linear::load(w.sub(keys.qkv), {.in = dim, .bias = spec.qkv_bias});
     linear out = linear::load(w.sub(keys.out), {.out = qkv.in_features()});
     return multi_head_attention(std::move(qkv), std::move(out), spec);
@@ -65,7 +66,8 @@ public:
   [[nodiscard]] std::size_t workspace_floats(std::size_t batch, std::size_t tokens) const noexcept {
     const std::size_t rows = batch * tokens;
     return workspace::rounded(rows * 3 * inner()) + workspace::rounded(rows * inner()) +
-           workspace::rounded(batch * heads() * workspace::rounded(kernels::attention_scratch_floats(head_shape(tokens))));
+           workspace::rounded(batch * heads() *
+                              workspace::rounded(kernels::attention_scratch_floats(head_shape(tokens))));
   }
 
   // y = attention(x) (or y += … when accumulate). x, y: (batch·tokens) × dim,
@@ -89,7 +91,7 @@ public:
     out_.forward(heads_out, y, {}, accumulate);
   }
 
-private:
+ private:
   [[nodiscard]] kernels::attention_shape head_shape(std::size_t tokens) const noexcept {
     return {tokens, heads(), head_dim(), 3 * inner(), inner(), scale_, spec_.scale_at};
   }

@@ -29,23 +29,22 @@ struct encoder_block_spec {
 };
 
 class encoder_block {
-public:
+ public:
   encoder_block(layer_norm norm1, multi_head_attention attn, layer_norm norm2, layers::mlp mlp)
       : norm1_(std::move(norm1)), attn_(std::move(attn)), norm2_(std::move(norm2)), mlp_(std::move(mlp)) {
     const std::size_t d = attn_.dim();
     if (norm1_.dim() != d || norm2_.dim() != d || mlp_.in_features() != d || mlp_.out_features() != d)
-      throw shape_error("admn.encoder_block.shape", "norms, attention and MLP disagree on the width " +
-                                                        std::to_string(d));
+      throw shape_error("admn.encoder_block.shape",
+                        "norms, attention and MLP disagree on the width " + std::to_string(d));
   }
 
   static encoder_block load(const io::weight_source& w, const encoder_block_spec& spec, std::size_t dim = 0) {
     const bool timm = spec.flavour == block_flavour::timm;
     layer_norm norm1 = layer_norm::load(w.sub(timm ? "norm1." : "0.norm."), dim, spec.eps);
-    const attention_keys keys = timm ? attention_keys{"attn.qkv.", "attn.proj."} : attention_keys{"0.to_qkv.", "0.to_out.0."};
+    const attention_keys keys =
+        timm ? attention_keys{"attn.qkv.", "attn.proj."} : attention_keys{"0.to_qkv.", "0.to_out.0."};
     multi_head_attention attn = multi_head_attention::load(
-        w, keys,
-        {.heads = spec.heads, .qkv_bias = timm, .scale_at = kernels::scale_at::scores},
-        norm1.dim());
+        w, keys, {.heads = spec.heads, .qkv_bias = timm, .scale_at = kernels::scale_at::scores}, norm1.dim());
     layer_norm norm2 = layer_norm::load(w.sub(timm ? "norm2." : "1.condln."), norm1.dim(), spec.eps);
     const mlp_keys mkeys = timm ? mlp_keys{"mlp.fc1.", "mlp.fc2."} : mlp_keys{"1.net.1.", "1.net.4."};
     layers::mlp feed_forward = mlp::load(w, mkeys, spec.mlp_activation, norm1.dim());
@@ -76,7 +75,7 @@ public:
     mlp_.forward(normed, x, ws, /*accumulate=*/true);
   }
 
-private:
+ private:
   layer_norm norm1_;
   multi_head_attention attn_;
   layer_norm norm2_;

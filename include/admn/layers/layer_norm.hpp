@@ -16,12 +16,13 @@
 namespace admn::layers {
 
 class layer_norm {
-public:
+ public:
   layer_norm(tensor gamma, tensor beta, float eps = 1e-5f)
       : gamma_(std::move(gamma)), beta_(std::move(beta)), eps_(eps) {
     if (gamma_.shape().rank() != 1 || !(beta_.shape() == gamma_.shape()))
       throw shape_error("admn.layer_norm.shape", "weight and bias must be equal vectors, got " +
-                                                     gamma_.shape().to_string() + " and " + beta_.shape().to_string());
+                                                     gamma_.shape().to_string() + " and " +
+                                                     beta_.shape().to_string());
   }
 
   // Binds `weight` and `bias`, both [dim] (dim 0: from the weight).
@@ -42,12 +43,12 @@ public:
     const std::size_t xs = static_cast<std::size_t>(x.stride(0)), ys = static_cast<std::size_t>(y.stride(0));
     // Rows are independent, so any split gives identical results.
     kernels::for_each_chunk(x.extent(0), rows_per_task, [&](std::size_t r0, std::size_t r1) {
-      kernels::layer_norm(kernels::default_arch{}, {r1 - r0, dim(), xs, ys}, x.data() + r0 * xs, gamma_.data(),
-                          beta_.data(), eps_, y.data() + r0 * ys);
+      kernels::layer_norm(kernels::default_arch{}, {r1 - r0, dim(), xs, ys}, x.data() + r0 * xs,
+                          gamma_.data(), beta_.data(), eps_, y.data() + r0 * ys);
     });
   }
 
-private:
+ private:
   static constexpr std::size_t rows_per_task = 64;
   tensor gamma_;
   tensor beta_;

@@ -25,12 +25,13 @@ struct linear_spec {
 };
 
 class linear {
-public:
+ public:
   // weight (out, in); bias (out) or none. Throws shape_error [admn.linear.shape].
   linear(const tensor& weight, std::optional<tensor> bias) : bias_(std::move(bias)) {
     if (weight.shape().rank() != 2)
       throw shape_error("admn.linear.shape", "weight must be (out, in), got " + weight.shape().to_string());
-    packed_ = kernels::packed_weights<>(weight.data(), weight.shape()[0], weight.shape()[1], weight.shape()[1]);
+    packed_ =
+        kernels::packed_weights<>(weight.data(), weight.shape()[0], weight.shape()[1], weight.shape()[1]);
     if (bias_ && !(bias_->shape() == shape{out_features()}))
       throw shape_error("admn.linear.shape", "bias must be [" + std::to_string(out_features()) + "], got " +
                                                  bias_->shape().to_string());
@@ -51,21 +52,26 @@ public:
   [[nodiscard]] std::size_t out_features() const noexcept { return packed_.n(); }
   [[nodiscard]] bool has_bias() const noexcept { return bias_.has_value(); }
   // W[out][in], read back from the packed layout.
-  [[nodiscard]] float weight(std::size_t out, std::size_t in) const noexcept { return packed_.weight(out, in); }
+  [[nodiscard]] float weight(std::size_t out, std::size_t in) const noexcept {
+    return packed_.weight(out, in);
+  }
   [[nodiscard]] const tensor* bias() const noexcept { return bias_ ? &*bias_ : nullptr; }
   // Multiply-accumulates for `rows` input rows.
-  [[nodiscard]] std::size_t macs(std::size_t rows) const noexcept { return rows * in_features() * out_features(); }
+  [[nodiscard]] std::size_t macs(std::size_t rows) const noexcept {
+    return rows * in_features() * out_features();
+  }
 
   // y = act(x·Wᵀ + b), or y += x·Wᵀ + b when accumulate. x: rows × in, y: rows × out
   // (any row strides, unit column stride).
   void forward(const_view x, mutable_view y, kernels::activation_fn act = {}, bool accumulate = false) const {
     ADMN_ASSERT(x.rank() == 2 && y.rank() == 2 && x.extent(0) == y.extent(0));
     ADMN_ASSERT(x.extent(1) == in_features() && y.extent(1) == out_features());
-    kernels::gemm(kernels::default_arch{}, x.extent(0), x.data(), static_cast<std::size_t>(x.stride(0)), packed_,
-                  y.data(), static_cast<std::size_t>(y.stride(0)), {bias_ ? bias_->data() : nullptr, act, accumulate});
+    kernels::gemm(kernels::default_arch{}, x.extent(0), x.data(), static_cast<std::size_t>(x.stride(0)),
+                  packed_, y.data(), static_cast<std::size_t>(y.stride(0)),
+                  {bias_ ? bias_->data() : nullptr, act, accumulate});
   }
 
-private:
+ private:
   kernels::packed_weights<> packed_;
   std::optional<tensor> bias_;
 };

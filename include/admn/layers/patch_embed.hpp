@@ -18,12 +18,13 @@
 namespace admn::layers {
 
 class patch_embed {
-public:
+ public:
   // weight (dim, channels, ph, pw), bias (dim).
   patch_embed(const tensor& weight, tensor bias) : bias_(std::move(bias)) {
     if (weight.shape().rank() != 4 || !(bias_.shape() == shape{weight.shape()[0]}))
-      throw shape_error("admn.patch_embed.shape", "weight must be (dim, channels, ph, pw) and bias (dim), got " +
-                                                      weight.shape().to_string() + " and " + bias_.shape().to_string());
+      throw shape_error("admn.patch_embed.shape",
+                        "weight must be (dim, channels, ph, pw) and bias (dim), got " +
+                            weight.shape().to_string() + " and " + bias_.shape().to_string());
     const auto& s = weight.shape();
     channels_ = s[1];
     patch_h_ = s[2];
@@ -35,7 +36,8 @@ public:
   static patch_embed load(const io::weight_source& w) {
     const auto stored = w.shape_of("proj.weight");
     if (stored.size() != 4)
-      throw load_error("admn.load.shape", "tensor '" + w.prefix() + "proj.weight': expected rank 4, got rank " +
+      throw load_error("admn.load.shape", "tensor '" + w.prefix() +
+                                              "proj.weight': expected rank 4, got rank " +
                                               std::to_string(stored.size()));
     tensor weight = w.load("proj.weight", shape{stored[0], stored[1], stored[2], stored[3]});
     tensor bias = w.load("proj.bias", shape{stored[0]});
@@ -74,7 +76,7 @@ public:
                   static_cast<std::size_t>(tokens.stride(0)), {bias_.data()});
   }
 
-private:
+ private:
   kernels::packed_weights<> packed_;
   tensor bias_;
   std::size_t channels_ = 0, patch_h_ = 0, patch_w_ = 0;

@@ -40,7 +40,7 @@ inline void add_per_sequence(const tensor& table, mutable_view x, std::size_t ba
 }  // namespace detail
 
 class class_token {
-public:
+ public:
   explicit class_token(tensor value) : value_(std::move(value)) {
     if (value_.shape().rank() == 0)
       throw shape_error("admn.class_token.shape", "a class token needs a last dimension");
@@ -57,24 +57,28 @@ public:
   // Writes the token into each of `rows` rows of x (row stride = x's stride).
   void write(mutable_view rows) const {
     for (std::size_t r = 0; r < rows.extent(0); ++r)
-      std::memcpy(rows.data() + r * static_cast<std::size_t>(rows.stride(0)), value_.data(), dim() * sizeof(float));
+      std::memcpy(rows.data() + r * static_cast<std::size_t>(rows.stride(0)), value_.data(),
+                  dim() * sizeof(float));
   }
 
-private:
+ private:
   tensor value_;
 };
 
 class learned_position_embedding {
-public:
+ public:
   // table (tokens, dim) — a (1, tokens, dim) parameter is reshaped.
   explicit learned_position_embedding(tensor table) : table_(std::move(table)) {
     if (table_.shape().rank() != 2)
-      throw shape_error("admn.position_embedding.shape", "table must be (tokens, dim), got " + table_.shape().to_string());
+      throw shape_error("admn.position_embedding.shape",
+                        "table must be (tokens, dim), got " + table_.shape().to_string());
   }
-  static learned_position_embedding load(const io::weight_source& w, const std::string& key, std::size_t dim = 0) {
+  static learned_position_embedding load(const io::weight_source& w, const std::string& key,
+                                         std::size_t dim = 0) {
     const auto stored = w.shape_of(key);
     if (stored.size() != 3 || stored[0] != 1)
-      throw load_error("admn.load.shape", "tensor '" + w.prefix() + key + "': expected (1, tokens, dim), got rank " +
+      throw load_error("admn.load.shape", "tensor '" + w.prefix() + key +
+                                              "': expected (1, tokens, dim), got rank " +
                                               std::to_string(stored.size()));
     tensor raw = w.load(key, shape{1, stored[1], dim ? dim : stored[2]});
     tensor table(shape{stored[1], raw.shape()[2]});
@@ -87,16 +91,16 @@ public:
   // x: (batch·tokens) × dim, contiguous.
   void add_to(mutable_view x, std::size_t batch) const { detail::add_per_sequence(table_, x, batch); }
 
-private:
+ private:
   tensor table_;
 };
 
 class sinusoidal_position_embedding {
-public:
+ public:
   sinusoidal_position_embedding(std::size_t tokens, std::size_t dim) : table_(shape{tokens, dim}) {
     if (dim % 2 != 0)
-      throw config_error("admn.position_embedding.dim", "sinusoidal encoding needs an even width, got " +
-                                                            std::to_string(dim));
+      throw config_error("admn.position_embedding.dim",
+                         "sinusoidal encoding needs an even width, got " + std::to_string(dim));
     kernels::sinusoidal_positional_encoding(table_.data(), tokens, dim);
   }
   [[nodiscard]] std::size_t tokens() const noexcept { return table_.shape()[0]; }
@@ -104,7 +108,7 @@ public:
   [[nodiscard]] const tensor& table() const noexcept { return table_; }
   void add_to(mutable_view x, std::size_t batch) const { detail::add_per_sequence(table_, x, batch); }
 
-private:
+ private:
   tensor table_;
 };
 

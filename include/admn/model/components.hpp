@@ -35,7 +35,8 @@ struct conv_controller {
   static constexpr bool learned = true;
   struct runtime : conv_controller_net {
     explicit runtime(conv_controller_net net) : conv_controller_net(std::move(net)) {}
-    static runtime load(const io::weight_source& w, const controller_config& c, const std::vector<controller_input>& in) {
+    static runtime load(const io::weight_source& w, const controller_config& c,
+                        const std::vector<controller_input>& in) {
       return runtime(conv_controller_net::load(w, c, in, Summary, Qoi));
     }
   };
@@ -81,7 +82,9 @@ struct gaussian_2d {
   static constexpr bool is_head = true;
   struct runtime : gaussian_head {
     explicit runtime(gaussian_head h) : gaussian_head(std::move(h)) {}
-    static runtime load(const io::weight_source& w, std::size_t dim) { return runtime(gaussian_head::load(w, dim)); }
+    static runtime load(const io::weight_source& w, std::size_t dim) {
+      return runtime(gaussian_head::load(w, dim));
+    }
     [[nodiscard]] std::string describe() const {
       return "2-D Gaussian (pred_mean, pred_cov) from width " + std::to_string(in_features());
     }
@@ -101,10 +104,13 @@ struct classifier {
   static constexpr bool is_head = true;
   struct runtime : linear_head {
     explicit runtime(linear_head h) : linear_head(std::move(h)) {}
-    static runtime load(const io::weight_source& w, std::size_t dim) { return runtime(linear_head::load(w, dim)); }
+    static runtime load(const io::weight_source& w, std::size_t dim) {
+      return runtime(linear_head::load(w, dim));
+    }
     [[nodiscard]] std::size_t workspace_floats(std::size_t) const noexcept { return 0; }
     [[nodiscard]] std::string describe() const {
-      return "classifier, " + std::to_string(classes()) + " classes from width " + std::to_string(in_features());
+      return "classifier, " + std::to_string(classes()) + " classes from width " +
+             std::to_string(in_features());
     }
     [[nodiscard]] named_outputs forward(const_view fused, workspace&) const {
       tensor logits(shape{fused.extent(0), classes()});

@@ -51,7 +51,7 @@ struct controller_input {
 };
 
 class conv_controller_net {
-public:
+ public:
   static conv_controller_net load(const io::weight_source& root, const controller_config& config,
                                   const std::vector<controller_input>& inputs, summary kind, qoi qoi_kind) {
     const io::weight_source w = root.sub(config.prefix);
@@ -59,8 +59,8 @@ public:
     std::vector<std::size_t> encoded;
     std::size_t logits = 0;
     for (const auto& in : inputs) {
-      encoders.push_back(conv_encoder::load(w.sub("encoder_dict." + in.name + "."), in.channels, in.height, in.width,
-                                            in.encoder, config.antialias));
+      encoders.push_back(conv_encoder::load(w.sub("encoder_dict." + in.name + "."), in.channels, in.height,
+                                            in.width, in.encoder, config.antialias));
       const std::size_t n = in.encoder.instances == 0 ? in.instances : in.encoder.instances;
       if (n > in.instances)
         throw config_error("admn.controller.instances", "the controller encodes " + std::to_string(n) +
@@ -69,7 +69,8 @@ public:
       encoded.push_back(n);
       logits += in.depth;
     }
-    transformer_encoder combiner = transformer_encoder::load(w.sub("combiner_encoder."), config.heads, config.eps);
+    transformer_encoder combiner =
+        transformer_encoder::load(w.sub("combiner_encoder."), config.heads, config.eps);
     const std::size_t d = combiner.dim();
     std::optional<tensor> cls;
     if (kind == summary::cls) {
@@ -79,7 +80,8 @@ public:
     }
     std::vector<layers::linear> head;
     head.push_back(layers::linear::load(w.sub("output_head.0."), {.in = d, .bias = false}));
-    head.push_back(layers::linear::load(w.sub("output_head.2."), {.in = head[0].out_features(), .out = logits, .bias = false}));
+    head.push_back(layers::linear::load(w.sub("output_head.2."),
+                                        {.in = head[0].out_features(), .out = logits, .bias = false}));
     std::vector<layers::linear> noise;
     noise.push_back(layers::linear::load(w.sub("noise_output.0."), {.in = d}));
     noise.push_back(layers::linear::load(w.sub("noise_output.2."), {.in = noise[0].out_features()}));
@@ -106,7 +108,8 @@ public:
     out += "), " + std::to_string(tokens_) + " tokens" + (cls_ ? " with CLS" : "") + ", combiner width " +
            std::to_string(dim()) + " x " + std::to_string(combiner_.depth()) + " layers, " +
            (summary_ == summary::cls ? "CLS" : "mean") + " summary, " + std::to_string(logit_count()) +
-           " layer logits, QoI " + (qoi_ == qoi::sigma ? "sigma" : "logits") + " (" + std::to_string(qoi_count()) + ")";
+           " layer logits, QoI " + (qoi_ == qoi::sigma ? "sigma" : "logits") + " (" +
+           std::to_string(qoi_count()) + ")";
     return out;
   }
 
@@ -114,18 +117,21 @@ public:
     std::size_t encode = 0;
     for (std::size_t m = 0; m < encoders_.size(); ++m) {
       const std::size_t images = batch * encoded_[m];
-      encode = std::max(encode, workspace::rounded(images * encoders_[m].flat_features()) +
-                                    workspace::rounded(images * dim()) +
-                                    workspace::rounded(images * workspace::rounded(encoders_[m].workspace_floats())));
+      encode = std::max(encode,
+                        workspace::rounded(images * encoders_[m].flat_features()) +
+                            workspace::rounded(images * dim()) +
+                            workspace::rounded(images * workspace::rounded(encoders_[m].workspace_floats())));
     }
     const std::size_t tokens = workspace::rounded(batch * tokens_ * dim());
-    const std::size_t tail = workspace::rounded(batch * dim()) + 2 * workspace::rounded(batch * std::max(
-                                                                       head_[0].out_features(), noise_[0].out_features()));
+    const std::size_t tail =
+        workspace::rounded(batch * dim()) +
+        2 * workspace::rounded(batch * std::max(head_[0].out_features(), noise_[0].out_features()));
     return tokens + std::max(encode, std::max(combiner_.workspace_floats(batch, tokens_), tail));
   }
 
   // images[m]: (B·instances_m, C, H, W) preprocessed; logits: (B, Σ depth); qoi: (B, q).
-  void forward(std::span<const const_view> images, mutable_view logits, mutable_view qoi_out, workspace& ws) const {
+  void forward(std::span<const const_view> images, mutable_view logits, mutable_view qoi_out,
+               workspace& ws) const {
     const std::size_t batch = logits.extent(0), d = dim();
     workspace::scope scope(ws);
     const mutable_view x = ws.take(shape{batch * tokens_, d});
@@ -145,8 +151,8 @@ public:
         // then project every image with one GEMM.
         kernels::for_each_chunk(batch * n, 1, [&](std::size_t task, std::size_t) {
           const std::size_t b = task / n, i = task % n;
-          encoder.features(images[m].data() + (b * per + i) * image_floats, flat.data() + task * encoder.flat_features(),
-                           scratch + task * scratch_each);
+          encoder.features(images[m].data() + (b * per + i) * image_floats,
+                           flat.data() + task * encoder.flat_features(), scratch + task * scratch_each);
         });
         encoder.project(flat, codes);
         for (std::size_t b = 0; b < batch; ++b)
@@ -155,7 +161,8 @@ public:
       }
     }
     if (cls_)
-      for (std::size_t b = 0; b < batch; ++b) std::memcpy(x.data() + b * tokens_ * d, cls_->data(), d * sizeof(float));
+      for (std::size_t b = 0; b < batch; ++b)
+        std::memcpy(x.data() + b * tokens_ * d, cls_->data(), d * sizeof(float));
     position_.add_to(x, batch);
     combiner_.forward(x, batch, tokens_, ws);
 
@@ -183,17 +190,27 @@ public:
           qoi_out(b, k) = qoi_scale_ / (1.0f + std::exp(-qoi_out(b, k)));
   }
 
-private:
-  conv_controller_net(std::vector<conv_encoder> encoders, std::vector<std::size_t> encoded, std::optional<tensor> cls,
-                      transformer_encoder combiner, std::vector<layers::linear> head, std::vector<layers::linear> noise,
-                      summary kind, qoi qoi_kind, float qoi_scale)
-      : encoders_(std::move(encoders)), encoded_(std::move(encoded)), cls_(std::move(cls)),
-        combiner_(std::move(combiner)), head_(std::move(head)), noise_(std::move(noise)), summary_(kind),
-        qoi_(qoi_kind), qoi_scale_(qoi_scale), tokens_(count_tokens()), position_(tokens_, combiner_.dim()) {
+ private:
+  conv_controller_net(std::vector<conv_encoder> encoders, std::vector<std::size_t> encoded,
+                      std::optional<tensor> cls, transformer_encoder combiner,
+                      std::vector<layers::linear> head, std::vector<layers::linear> noise, summary kind,
+                      qoi qoi_kind, float qoi_scale)
+      : encoders_(std::move(encoders)),
+        encoded_(std::move(encoded)),
+        cls_(std::move(cls)),
+        combiner_(std::move(combiner)),
+        head_(std::move(head)),
+        noise_(std::move(noise)),
+        summary_(kind),
+        qoi_(qoi_kind),
+        qoi_scale_(qoi_scale),
+        tokens_(count_tokens()),
+        position_(tokens_, combiner_.dim()) {
     for (const auto& e : encoders_)
       if (e.dim() != combiner_.dim())
         throw shape_error("admn.controller.shape", "an encoder gives " + std::to_string(e.dim()) +
-                                                       " features, the combiner takes " + std::to_string(combiner_.dim()));
+                                                       " features, the combiner takes " +
+                                                       std::to_string(combiner_.dim()));
   }
 
   [[nodiscard]] std::size_t count_tokens() const noexcept {

@@ -34,13 +34,14 @@ struct controller_encoder_config {
 };
 
 class conv_encoder {
-public:
+ public:
   // Binds the encoder under `w` (…encoder_dict.<modality>.) for images of
   // channels × in_h × in_w.
-  static conv_encoder load(const io::weight_source& w, std::size_t channels, std::size_t in_h, std::size_t in_w,
-                           const controller_encoder_config& config, bool antialias) {
+  static conv_encoder load(const io::weight_source& w, std::size_t channels, std::size_t in_h,
+                           std::size_t in_w, const controller_encoder_config& config, bool antialias) {
     const bool batch_norm = w.contains("2.running_mean");
-    const std::array<const char*, 3> conv_keys = batch_norm ? std::array{"1.", "4.", "8."} : std::array{"1.", "3.", "6."};
+    const std::array<const char*, 3> conv_keys =
+        batch_norm ? std::array{"1.", "4.", "8."} : std::array{"1.", "3.", "6."};
     const std::array<const char*, 3> norm_keys{"2.", "5.", "9."};
     const char* linear_key = batch_norm ? "12." : "9.";
 
@@ -51,22 +52,28 @@ public:
     std::optional<layers::max_pool2d> pool;
     for (std::size_t i = 0; i < 3; ++i) {
       if (i == 2) {
-        pool.emplace(kernels::pool2d_shape{.channels = c, .in_h = h, .in_w = wd, .kernel_h = config.pool[0],
-                                           .kernel_w = config.pool[1]});
+        pool.emplace(kernels::pool2d_shape{
+            .channels = c, .in_h = h, .in_w = wd, .kernel_h = config.pool[0], .kernel_w = config.pool[1]});
         h = pool->geometry().out_h();
         wd = pool->geometry().out_w();
       }
       const io::weight_source cw = w.sub(conv_keys[i]);
       const auto stored = cw.shape_of("weight");
       if (stored.size() != 4)
-        throw load_error("admn.load.shape", "tensor '" + cw.prefix() + "weight': expected a conv weight (out, in, kh, kw)");
-      const kernels::conv2d_shape s{.in_channels = c, .in_h = h, .in_w = wd, .out_channels = stored[0],
-                                    .kernel_h = stored[2], .kernel_w = stored[3]};
+        throw load_error("admn.load.shape",
+                         "tensor '" + cw.prefix() + "weight': expected a conv weight (out, in, kh, kw)");
+      const kernels::conv2d_shape s{.in_channels = c,
+                                    .in_h = h,
+                                    .in_w = wd,
+                                    .out_channels = stored[0],
+                                    .kernel_h = stored[2],
+                                    .kernel_w = stored[3]};
       convs.push_back(layers::conv2d::load(cw, {.shape = s, .relu = !batch_norm}));
       c = s.out_channels;
       h = s.out_h();
       wd = s.out_w();
-      if (batch_norm) norms.push_back(layers::batch_norm2d::load(w.sub(norm_keys[i]), {.channels = c, .relu = true}));
+      if (batch_norm)
+        norms.push_back(layers::batch_norm2d::load(w.sub(norm_keys[i]), {.channels = c, .relu = true}));
     }
     const std::size_t flat = c * h * wd;
     const io::weight_source lw = w.sub(linear_key);
@@ -79,7 +86,8 @@ public:
                              (linear_shape.size() == 2 ? std::to_string(linear_shape[1]) : std::string("?")) +
                              " (check the encoder's resize and pool sizes)");
     layers::linear project = layers::linear::load(lw, {.in = flat});
-    return conv_encoder(std::move(resize), std::move(convs), std::move(norms), std::move(*pool), std::move(project));
+    return conv_encoder(std::move(resize), std::move(convs), std::move(norms), std::move(*pool),
+                        std::move(project));
   }
 
   [[nodiscard]] std::size_t dim() const noexcept { return project_.out_features(); }
@@ -94,8 +102,8 @@ public:
   [[nodiscard]] std::string describe() const {
     const auto& s = convs_[0].geometry();
     return "conv encoder " + std::to_string(resize_.in_h()) + "x" + std::to_string(resize_.in_w()) + " -> " +
-           std::to_string(s.in_h) + "x" + std::to_string(s.in_w) + (has_batch_norm() ? " (BatchNorm)" : "") + " -> " +
-           std::to_string(flat_features()) + " -> " + std::to_string(dim());
+           std::to_string(s.in_h) + "x" + std::to_string(s.in_w) + (has_batch_norm() ? " (BatchNorm)" : "") +
+           " -> " + std::to_string(flat_features()) + " -> " + std::to_string(dim());
   }
 
   // Scratch floats of features() for one image.
@@ -103,9 +111,10 @@ public:
     std::size_t layer = resize_.scratch_size(convs_[0].geometry().in_channels);
     for (const auto& c : convs_) layer = std::max(layer, c.workspace_floats());
     layer = std::max(layer, pool_.workspace_floats());
-    return workspace::rounded(convs_[0].geometry().input_size()) + workspace::rounded(convs_[0].geometry().output_size()) +
-           workspace::rounded(convs_[1].geometry().output_size()) + workspace::rounded(pool_.output_shape(1).element_count()) +
-           workspace::rounded(layer);
+    return workspace::rounded(convs_[0].geometry().input_size()) +
+           workspace::rounded(convs_[0].geometry().output_size()) +
+           workspace::rounded(convs_[1].geometry().output_size()) +
+           workspace::rounded(pool_.output_shape(1).element_count()) + workspace::rounded(layer);
   }
 
   // One image (channels × in_h × in_w) → the flattened conv features (flat_features()).
@@ -134,10 +143,13 @@ public:
   // codes (n × dim) = Linear(flat (n × flat_features)), one GEMM for all images.
   void project(const_view flat, mutable_view codes) const { project_.forward(flat, codes); }
 
-private:
-  conv_encoder(kernels::resize_plan resize, std::vector<layers::conv2d> convs, std::vector<layers::batch_norm2d> norms,
-               layers::max_pool2d pool, layers::linear project)
-      : resize_(std::move(resize)), convs_(std::move(convs)), norms_(std::move(norms)), pool_(std::move(pool)),
+ private:
+  conv_encoder(kernels::resize_plan resize, std::vector<layers::conv2d> convs,
+               std::vector<layers::batch_norm2d> norms, layers::max_pool2d pool, layers::linear project)
+      : resize_(std::move(resize)),
+        convs_(std::move(convs)),
+        norms_(std::move(norms)),
+        pool_(std::move(pool)),
         project_(std::move(project)) {}
 
   // conv i, then its BatchNorm + ReLU in place (the ReLU is fused into the conv when there is no BN).

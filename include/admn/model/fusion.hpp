@@ -22,22 +22,26 @@
 namespace admn::model {
 
 struct fusion_spec {
-  std::vector<std::string> adapter_prefixes{};// e.g. {"vision_adapter.", "depth_adapter."}
-  std::vector<std::size_t> instances{};       // tokens per modality, e.g. {3, 3}
-  layers::mlp_keys adapter_keys{};            // {"fc1.", "fc2."} or {"0.", "2."}
+  std::vector<std::string> adapter_prefixes{};  // e.g. {"vision_adapter.", "depth_adapter."}
+  std::vector<std::size_t> instances{};         // tokens per modality, e.g. {3, 3}
+  layers::mlp_keys adapter_keys{};              // {"fc1.", "fc2."} or {"0.", "2."}
   kernels::activation_fn adapter_activation{kernels::activation::leaky_relu, 0.01f};
   std::size_t heads = 4;
   float eps = 1e-5f;
 };
 
 class fusion_encoder {
-public:
-  fusion_encoder(std::vector<layers::mlp> adapters, std::vector<std::size_t> instances, transformer_encoder encoder)
-      : adapters_(std::move(adapters)), instances_(std::move(instances)), encoder_(std::move(encoder)),
+ public:
+  fusion_encoder(std::vector<layers::mlp> adapters, std::vector<std::size_t> instances,
+                 transformer_encoder encoder)
+      : adapters_(std::move(adapters)),
+        instances_(std::move(instances)),
+        encoder_(std::move(encoder)),
         tokens_(std::accumulate(instances_.begin(), instances_.end(), std::size_t{0})),
         position_(tokens_, encoder_.dim()) {
     if (adapters_.size() != instances_.size() || adapters_.empty())
-      throw config_error("admn.fusion.modalities", "fusion needs one adapter and one instance count per modality");
+      throw config_error("admn.fusion.modalities",
+                         "fusion needs one adapter and one instance count per modality");
     for (const auto& a : adapters_)
       if (a.out_features() != encoder_.dim())
         throw shape_error("admn.fusion.shape", "adapter gives " + std::to_string(a.out_features()) +
@@ -50,7 +54,8 @@ public:
     std::vector<layers::mlp> adapters;
     for (const auto& prefix : spec.adapter_prefixes)
       adapters.push_back(layers::mlp::load(w.sub(prefix), spec.adapter_keys, spec.adapter_activation));
-    return fusion_encoder(std::move(adapters), spec.instances, transformer_encoder::load(w.sub("encoder."), spec.heads, spec.eps));
+    return fusion_encoder(std::move(adapters), spec.instances,
+                          transformer_encoder::load(w.sub("encoder."), spec.heads, spec.eps));
   }
 
   [[nodiscard]] std::size_t modalities() const noexcept { return adapters_.size(); }
@@ -69,12 +74,14 @@ public:
     for (std::size_t m = 0; m < modalities(); ++m)
       adapter = std::max(adapter, adapters_[m].workspace_floats(batch * instances_[m]) +
                                       workspace::rounded(batch * instances_[m] * dim()));
-    return workspace::rounded(batch * tokens_ * dim()) + std::max(adapter, encoder_.workspace_floats(batch, tokens_));
+    return workspace::rounded(batch * tokens_ * dim()) +
+           std::max(adapter, encoder_.workspace_floats(batch, tokens_));
   }
 
   // features[m]: (batch·instances_m) × feature_dim(m), sample-major (b, i) rows.
   // out: batch × dim.
-  void forward(std::span<const const_view> features, std::size_t batch, mutable_view out, workspace& ws) const {
+  void forward(std::span<const const_view> features, std::size_t batch, mutable_view out,
+               workspace& ws) const {
     ADMN_ASSERT(features.size() == modalities());
     workspace::scope scope(ws);
     const mutable_view x = ws.take(shape{batch * tokens_, dim()});
@@ -100,7 +107,7 @@ public:
       }
   }
 
-private:
+ private:
   std::vector<layers::mlp> adapters_;
   std::vector<std::size_t> instances_;
   transformer_encoder encoder_;

@@ -18,7 +18,7 @@
 namespace admn::model {
 
 class linear_head {
-public:
+ public:
   explicit linear_head(layers::linear fc) : fc_(std::move(fc)) {}
   static linear_head load(const io::weight_source& w, std::size_t dim = 0) {
     return linear_head(layers::linear::load(w, {.in = dim}));
@@ -29,16 +29,18 @@ public:
   // h: batch × dim → logits: batch × classes.
   void forward(const_view h, mutable_view logits) const { fc_.forward(h, logits); }
 
-private:
+ private:
   layers::linear fc_;
 };
 
 class gaussian_head {
-public:
-  gaussian_head(layers::linear shared, layers::linear mean, layers::linear cov, std::array<float, 2> mean_scale = {200.0f, 200.0f})
+ public:
+  gaussian_head(layers::linear shared, layers::linear mean, layers::linear cov,
+                std::array<float, 2> mean_scale = {200.0f, 200.0f})
       : shared_(std::move(shared)), mean_(std::move(mean)), cov_(std::move(cov)), mean_scale_(mean_scale) {
-    if (shared_.in_features() != shared_.out_features() || mean_.out_features() != 2 || cov_.out_features() != 4 ||
-        mean_.in_features() != shared_.out_features() || cov_.in_features() != shared_.out_features())
+    if (shared_.in_features() != shared_.out_features() || mean_.out_features() != 2 ||
+        cov_.out_features() != 4 || mean_.in_features() != shared_.out_features() ||
+        cov_.in_features() != shared_.out_features())
       throw shape_error("admn.gaussian_head.shape", "expected mlp.0 (d,d), mean_head (2,d), cov_head (4,d)");
   }
 
@@ -85,7 +87,7 @@ public:
     }
   }
 
-private:
+ private:
   // torch.nn.functional.softplus (beta 1, threshold 20): x above 20 passes through.
   static float softplus(float x) noexcept { return x > 20.0f ? x : std::log1p(std::exp(x)); }
 

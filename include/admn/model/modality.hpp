@@ -203,11 +203,12 @@ struct preprocess_runner<preprocess<Stages...>> {
     }
   }
 
-private:
+ private:
   template <std::size_t Channels, class First, class... Rest>
   static const_view run_from(const_view current, float* target, float* spare) {
     constexpr std::size_t out_channels = First::template output_channels<Channels>;
-    const mutable_view out(target, shape{current.extent(0), out_channels, current.extent(2), current.extent(3)});
+    const mutable_view out(target,
+                           shape{current.extent(0), out_channels, current.extent(2), current.extent(3)});
     First::apply(current, out);
     if constexpr (sizeof...(Rest) == 0)
       return out;

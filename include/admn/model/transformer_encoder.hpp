@@ -19,13 +19,13 @@
 namespace admn::model {
 
 class transformer_encoder {
-public:
+ public:
   transformer_encoder(std::vector<layers::encoder_block> blocks, layers::layer_norm norm)
       : blocks_(std::move(blocks)), norm_(std::move(norm)) {
     for (const auto& b : blocks_)
       if (b.dim() != norm_.dim())
-        throw shape_error("admn.transformer_encoder.shape", "blocks and final norm disagree on the width " +
-                                                                std::to_string(norm_.dim()));
+        throw shape_error("admn.transformer_encoder.shape",
+                          "blocks and final norm disagree on the width " + std::to_string(norm_.dim()));
   }
 
   static transformer_encoder load(const io::weight_source& w, std::size_t heads, float eps = 1e-5f) {
@@ -59,7 +59,7 @@ public:
     norm_.forward(x, x);
   }
 
-private:
+ private:
   std::vector<layers::encoder_block> blocks_;
   layers::layer_norm norm_;
 };

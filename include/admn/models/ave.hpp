@@ -19,7 +19,8 @@ using network = model::network<model::conv_controller<model::summary::cls, model
                                model::transformer_fusion, model::classifier, image, audio>;
 
 inline model::network_config config(bool antialias = true, std::array<std::size_t, 2> image_size = {224, 224},
-                                    std::array<std::size_t, 2> audio_size = {128, 1024}, std::size_t vit_heads = 12) {
+                                    std::array<std::size_t, 2> audio_size = {128, 1024},
+                                    std::size_t vit_heads = 12) {
   model::network_config c;
   c.modalities.push_back({.backbone_prefix = "vision.",
                           .adapter_prefix = "vision_adapter.",

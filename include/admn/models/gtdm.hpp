@@ -14,7 +14,8 @@
 namespace admn::models::gtdm {
 
 using rgb = model::modality<"zed_camera_left", model::image_input<3>, model::preprocess<>, model::vit<3>>;
-using depth = model::modality<"realsense_camera_depth", model::image_input<3>, model::preprocess<>, model::vit<3>>;
+using depth =
+    model::modality<"realsense_camera_depth", model::image_input<3>, model::preprocess<>, model::vit<3>>;
 using network = model::network<model::conv_controller<model::summary::cls, model::qoi::sigma>,
                                model::transformer_fusion, model::gaussian_2d, rgb, depth>;
 

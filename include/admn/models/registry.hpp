@@ -38,7 +38,8 @@ struct model_overrides {
 [[nodiscard]] inline std::string arch_of(const io::safetensors_file& file) {
   const auto& meta = file.metadata();
   if (!meta || meta->find("admn.arch") == meta->end())
-    throw config_error("admn.config.arch", "the model file has no __metadata__ key 'admn.arch' (gtdm, ave or mmfi)");
+    throw config_error("admn.config.arch",
+                       "the model file has no __metadata__ key 'admn.arch' (gtdm, ave or mmfi)");
   return meta->at("admn.arch");
 }
 
@@ -58,20 +59,27 @@ struct model_overrides {
   if (!json.is_object()) throw config_error("admn.config.json", "admn.config must be a JSON object");
   const auto count = [](const nlohmann::json& v, const std::string& key) {
     if (!v.is_number_unsigned() || v.get<std::size_t>() == 0 || v.get<std::size_t>() > 65536)
-      throw config_error("admn.config.value", "admn.config '" + key + "' must be a positive integer, got " + v.dump());
+      throw config_error("admn.config.value",
+                         "admn.config '" + key + "' must be a positive integer, got " + v.dump());
     return v.get<std::size_t>();
   };
   const auto pair = [&](const nlohmann::json& v, const std::string& key) {
     if (!v.is_array() || v.size() != 2)
-      throw config_error("admn.config.value", "admn.config '" + key + "' must be [height, width], got " + v.dump());
+      throw config_error("admn.config.value",
+                         "admn.config '" + key + "' must be [height, width], got " + v.dump());
     return std::array<std::size_t, 2>{count(v[0], key), count(v[1], key)};
   };
   for (const auto& [key, value] : json.items()) {
-    if (key == "vit_heads") out.vit_heads = count(value, key);
-    else if (key == "image_size") out.image_size = pair(value, key);
-    else if (key == "audio_size") out.audio_size = pair(value, key);
-    else if (key == "controller_heads") out.controller_heads = count(value, key);
-    else if (key == "fusion_heads") out.fusion_heads = count(value, key);
+    if (key == "vit_heads")
+      out.vit_heads = count(value, key);
+    else if (key == "image_size")
+      out.image_size = pair(value, key);
+    else if (key == "audio_size")
+      out.audio_size = pair(value, key);
+    else if (key == "controller_heads")
+      out.controller_heads = count(value, key);
+    else if (key == "fusion_heads")
+      out.fusion_heads = count(value, key);
     else if (key != "description")
       throw config_error("admn.config.key", "unknown admn.config key '" + key + "'");
   }
@@ -93,10 +101,13 @@ decltype(auto) with_network(std::shared_ptr<const io::safetensors_file> file, bo
     const net n = model::load<net>(weights, std::move(config));
     return fn(n, weights);
   };
-  if (arch == "gtdm") return finish(gtdm::config(antialias, o.image_size, o.vit_heads), std::type_identity<gtdm::network>{});
+  if (arch == "gtdm")
+    return finish(gtdm::config(antialias, o.image_size, o.vit_heads), std::type_identity<gtdm::network>{});
   if (arch == "ave")
-    return finish(ave::config(antialias, o.image_size, o.audio_size, o.vit_heads), std::type_identity<ave::network>{});
-  if (arch == "mmfi") return finish(mmfi::config(antialias, o.image_size, o.vit_heads), std::type_identity<mmfi::network>{});
+    return finish(ave::config(antialias, o.image_size, o.audio_size, o.vit_heads),
+                  std::type_identity<ave::network>{});
+  if (arch == "mmfi")
+    return finish(mmfi::config(antialias, o.image_size, o.vit_heads), std::type_identity<mmfi::network>{});
   throw config_error("admn.config.arch", "unknown admn.arch '" + arch + "' (expected gtdm, ave or mmfi)");
 }
 

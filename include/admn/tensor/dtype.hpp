@@ -14,28 +14,28 @@
 namespace admn {
 
 enum class dtype : std::uint8_t {
-  boolean,     // BOOL, one byte per element
-  f4,          // F4 (E2M1 micro-scaling), 4 bits
-  f6_e2m3,     // F6_E2M3, 6 bits
-  f6_e3m2,     // F6_E3M2, 6 bits
-  u8,          // U8
-  i8,          // I8
-  f8_e5m2,     // F8_E5M2
-  f8_e4m3,     // F8_E4M3
-  f8_e8m0,     // F8_E8M0
-  f8_e4m3fnuz, // F8_E4M3FNUZ
-  f8_e5m2fnuz, // F8_E5M2FNUZ
-  i16,         // I16
-  u16,         // U16
-  f16,         // F16 (IEEE binary16)
-  bf16,        // BF16 (bfloat16)
-  i32,         // I32
-  u32,         // U32
-  f32,         // F32
-  c64,         // C64 (two f32)
-  f64,         // F64
-  i64,         // I64
-  u64,         // U64
+  boolean,      // BOOL, one byte per element
+  f4,           // F4 (E2M1 micro-scaling), 4 bits
+  f6_e2m3,      // F6_E2M3, 6 bits
+  f6_e3m2,      // F6_E3M2, 6 bits
+  u8,           // U8
+  i8,           // I8
+  f8_e5m2,      // F8_E5M2
+  f8_e4m3,      // F8_E4M3
+  f8_e8m0,      // F8_E8M0
+  f8_e4m3fnuz,  // F8_E4M3FNUZ
+  f8_e5m2fnuz,  // F8_E5M2FNUZ
+  i16,          // I16
+  u16,          // U16
+  f16,          // F16 (IEEE binary16)
+  bf16,         // BF16 (bfloat16)
+  i32,          // I32
+  u32,          // U32
+  f32,          // F32
+  c64,          // C64 (two f32)
+  f64,          // F64
+  i64,          // I64
+  u64,          // U64
 };
 
 inline constexpr std::size_t dtype_count = 22;
@@ -49,17 +49,28 @@ struct dtype_entry {
 };
 
 inline constexpr std::array<dtype_entry, dtype_count> dtype_table{{
-    {dtype::boolean, "BOOL", 8},        {dtype::f4, "F4", 4},
-    {dtype::f6_e2m3, "F6_E2M3", 6},     {dtype::f6_e3m2, "F6_E3M2", 6},
-    {dtype::u8, "U8", 8},               {dtype::i8, "I8", 8},
-    {dtype::f8_e5m2, "F8_E5M2", 8},     {dtype::f8_e4m3, "F8_E4M3", 8},
-    {dtype::f8_e8m0, "F8_E8M0", 8},     {dtype::f8_e4m3fnuz, "F8_E4M3FNUZ", 8},
-    {dtype::f8_e5m2fnuz, "F8_E5M2FNUZ", 8}, {dtype::i16, "I16", 16},
-    {dtype::u16, "U16", 16},            {dtype::f16, "F16", 16},
-    {dtype::bf16, "BF16", 16},          {dtype::i32, "I32", 32},
-    {dtype::u32, "U32", 32},            {dtype::f32, "F32", 32},
-    {dtype::c64, "C64", 64},            {dtype::f64, "F64", 64},
-    {dtype::i64, "I64", 64},            {dtype::u64, "U64", 64},
+    {dtype::boolean, "BOOL", 8},
+    {dtype::f4, "F4", 4},
+    {dtype::f6_e2m3, "F6_E2M3", 6},
+    {dtype::f6_e3m2, "F6_E3M2", 6},
+    {dtype::u8, "U8", 8},
+    {dtype::i8, "I8", 8},
+    {dtype::f8_e5m2, "F8_E5M2", 8},
+    {dtype::f8_e4m3, "F8_E4M3", 8},
+    {dtype::f8_e8m0, "F8_E8M0", 8},
+    {dtype::f8_e4m3fnuz, "F8_E4M3FNUZ", 8},
+    {dtype::f8_e5m2fnuz, "F8_E5M2FNUZ", 8},
+    {dtype::i16, "I16", 16},
+    {dtype::u16, "U16", 16},
+    {dtype::f16, "F16", 16},
+    {dtype::bf16, "BF16", 16},
+    {dtype::i32, "I32", 32},
+    {dtype::u32, "U32", 32},
+    {dtype::f32, "F32", 32},
+    {dtype::c64, "C64", 64},
+    {dtype::f64, "F64", 64},
+    {dtype::i64, "I64", 64},
+    {dtype::u64, "U64", 64},
 }};
 
 constexpr bool dtype_table_in_enum_order() noexcept {
@@ -97,8 +108,7 @@ static_assert(dtype_table_in_enum_order(), "dtype_table must list dtypes in enum
 
 // Bytes taken by `count` elements, or nullopt when the size overflows or is not a
 // whole number of bytes (sub-byte dtypes must fill whole bytes).
-[[nodiscard]] constexpr std::optional<std::uint64_t> dtype_byte_size(dtype t,
-                                                                     std::uint64_t count) noexcept {
+[[nodiscard]] constexpr std::optional<std::uint64_t> dtype_byte_size(dtype t, std::uint64_t count) noexcept {
   // With g = gcd(bits, 8): count·bits is a multiple of 8 iff count is a multiple of
   // 8/g, and then bytes = (count / (8/g)) · (bits/g) — computed without overflowing.
   const std::uint64_t bits = dtype_bits(t);

@@ -24,7 +24,7 @@ inline constexpr std::size_t max_rank = 8;
 static_assert(sizeof(std::size_t) == sizeof(std::uint64_t), "admn needs a 64-bit std::size_t");
 
 class shape {
-public:
+ public:
   // Rank 0: a scalar with one element.
   constexpr shape() noexcept = default;
 
@@ -60,12 +60,8 @@ public:
 
   [[nodiscard]] constexpr std::size_t rank() const noexcept { return rank_; }
   [[nodiscard]] constexpr std::size_t element_count() const noexcept { return count_; }
-  [[nodiscard]] constexpr std::size_t operator[](std::size_t axis) const noexcept {
-    return dims_[axis];
-  }
-  [[nodiscard]] constexpr std::span<const std::size_t> dims() const noexcept {
-    return {dims_.data(), rank_};
-  }
+  [[nodiscard]] constexpr std::size_t operator[](std::size_t axis) const noexcept { return dims_[axis]; }
+  [[nodiscard]] constexpr std::span<const std::size_t> dims() const noexcept { return {dims_.data(), rank_}; }
 
   friend constexpr bool operator==(const shape& a, const shape& b) noexcept {
     if (a.rank_ != b.rank_) return false;
@@ -84,7 +80,7 @@ public:
     return out + "]";
   }
 
-private:
+ private:
   constexpr void assign(std::span<const std::size_t> dims) {
     if (dims.size() > max_rank)
       throw shape_error("admn.shape.rank", "rank " + std::to_string(dims.size()) +

@@ -22,17 +22,15 @@ inline constexpr std::size_t tensor_alignment = 64;
 namespace detail {
 
 struct aligned_delete {
-  void operator()(float* p) const noexcept {
-    ::operator delete[](p, std::align_val_t{tensor_alignment});
-  }
+  void operator()(float* p) const noexcept { ::operator delete[](p, std::align_val_t{tensor_alignment}); }
 };
 
 // Zero-filled aligned storage for `count` floats; throws std::bad_alloc like new.
 inline std::unique_ptr<float[], aligned_delete> aligned_floats(std::size_t count) {
   if (count == 0) return {};
   if (count > SIZE_MAX / sizeof(float)) throw std::bad_array_new_length();
-  auto* raw = static_cast<float*>(
-      ::operator new[](count * sizeof(float), std::align_val_t{tensor_alignment}));
+  auto* raw =
+      static_cast<float*>(::operator new[](count * sizeof(float), std::align_val_t{tensor_alignment}));
   std::memset(raw, 0, count * sizeof(float));
   return std::unique_ptr<float[], aligned_delete>(raw);
 }
@@ -40,7 +38,7 @@ inline std::unique_ptr<float[], aligned_delete> aligned_floats(std::size_t count
 }  // namespace detail
 
 class tensor {
-public:
+ public:
   // An empty tensor: shape [0], no storage.
   tensor() = default;
   // Zero-filled tensor of shape `s`.
@@ -83,7 +81,7 @@ public:
 
   void fill(float value) noexcept { std::fill_n(data_.get(), size(), value); }
 
-private:
+ private:
   static void copy_rows(const_view source, float* out, std::size_t& next) {
     if (source.rank() == 0) {
       out[next++] = *source.data();

@@ -30,7 +30,7 @@ using strides_t = std::array<std::ptrdiff_t, max_rank>;
 
 template <class T>
 class tensor_view {
-public:
+ public:
   using value_type = std::remove_const_t<T>;
 
   constexpr tensor_view() noexcept = default;
@@ -42,8 +42,8 @@ public:
 
   // tensor_view<float> → tensor_view<const float>.
   template <class U>
-    requires(std::is_same_v<T, const U>)
-  constexpr tensor_view(const tensor_view<U>& other) noexcept  // NOLINT(google-explicit-constructor)
+  requires(std::is_same_v<T, const U>) constexpr tensor_view(
+      const tensor_view<U>& other) noexcept  // NOLINT(google-explicit-constructor)
       : data_(other.data()), shape_(other.shape()), strides_(other.strides()) {}
 
   [[nodiscard]] constexpr T* data() const noexcept { return data_; }
@@ -52,9 +52,7 @@ public:
   [[nodiscard]] constexpr std::size_t rank() const noexcept { return shape_.rank(); }
   [[nodiscard]] constexpr std::size_t size() const noexcept { return shape_.element_count(); }
   [[nodiscard]] constexpr std::size_t extent(std::size_t axis) const noexcept { return shape_[axis]; }
-  [[nodiscard]] constexpr std::ptrdiff_t stride(std::size_t axis) const noexcept {
-    return strides_[axis];
-  }
+  [[nodiscard]] constexpr std::ptrdiff_t stride(std::size_t axis) const noexcept { return strides_[axis]; }
 
   // True when the elements are dense in row-major order.
   [[nodiscard]] constexpr bool is_contiguous() const noexcept {
@@ -111,7 +109,7 @@ public:
     return tensor_view(data_, to);
   }
 
-private:
+ private:
   T* data_ = nullptr;
   admn::shape shape_{};
   strides_t strides_{};

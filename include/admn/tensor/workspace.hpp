@@ -15,7 +15,7 @@
 namespace admn {
 
 class workspace {
-public:
+ public:
   // Every take() is rounded up to whole cache lines so each buffer is aligned.
   static constexpr std::size_t granule = tensor_alignment / sizeof(float);
 
@@ -41,8 +41,8 @@ public:
       throw argument_error("admn.workspace.fixed", "a carved workspace of " + std::to_string(capacity()) +
                                                        " floats cannot grow to " + std::to_string(floats));
     if (used_ != 0)
-      throw argument_error("admn.workspace.in_use", "cannot grow a workspace while " +
-                                                        std::to_string(used_) + " floats are taken");
+      throw argument_error("admn.workspace.in_use",
+                           "cannot grow a workspace while " + std::to_string(used_) + " floats are taken");
     storage_ = tensor(shape{rounded(floats)});
   }
 
@@ -55,9 +55,9 @@ public:
   [[nodiscard]] float* take(std::size_t count) {
     const std::size_t need = rounded(count);
     if (need > capacity() - used_)
-      throw argument_error("admn.workspace.too_small",
-                           "workspace of " + std::to_string(capacity()) + " floats cannot give " +
-                               std::to_string(need) + " more (" + std::to_string(used_) + " taken)");
+      throw argument_error("admn.workspace.too_small", "workspace of " + std::to_string(capacity()) +
+                                                           " floats cannot give " + std::to_string(need) +
+                                                           " more (" + std::to_string(used_) + " taken)");
     float* out = base() + used_;
     used_ += need;
     if (used_ > high_water_) high_water_ = used_;
@@ -71,18 +71,18 @@ public:
 
   // Returns everything taken during its lifetime to the workspace.
   class scope {
-  public:
+   public:
     explicit scope(workspace& ws) noexcept : ws_(ws), mark_(ws.used_) {}
     ~scope() { ws_.used_ = mark_; }
     scope(const scope&) = delete;
     scope& operator=(const scope&) = delete;
 
-  private:
+   private:
     workspace& ws_;
     std::size_t mark_;
   };
 
-private:
+ private:
   [[nodiscard]] float* base() noexcept { return external_ ? external_ : storage_.data(); }
 
   tensor storage_;

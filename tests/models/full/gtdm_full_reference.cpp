@@ -18,8 +18,8 @@ TEST_CASE("full-size GTDM equals the PyTorch reference") {
   }
   const std::filesystem::path dir = ADMN_GTDM_FULL_DIR;
   const std::string command = "/usr/bin/python3 " + std::string(ADMN_SOURCE_DIR) +
-                              "/tests/reference/gtdm_full.py " + dir.string() + " > " + (dir / "generate.log").string() +
-                              " 2>&1";
+                              "/tests/reference/gtdm_full.py " + dir.string() + " > " +
+                              (dir / "generate.log").string() + " 2>&1";
   std::filesystem::create_directories(dir);
   REQUIRE_MESSAGE(std::system(command.c_str()) == 0, "see " << (dir / "generate.log").string());
   admn::test::check_network_cases((dir / "model.safetensors").string(), (dir / "cases.safetensors").string());
