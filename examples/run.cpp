@@ -1,7 +1,8 @@
 // admn-run — run an ADMN reference network (GTDM, AVE, MM-Fi) from safetensors files.
 //
 //   admn-run --model M.safetensors --input IN.safetensors --output OUT.safetensors
-//            [--budget L | --plan SPEC] [--threads N] [--no-antialias]
+//            [--budget L | --plan SPEC | --latency-budget MS [--profile FILE]]
+//            [--threads N] [--no-antialias]
 //
 // The network is chosen by the model's `admn.arch` metadata. IN holds one F32 tensor
 // per modality, named as the modality (gtdm: zed_camera_left, realsense_camera_depth;
@@ -10,8 +11,18 @@
 //   controller_logits  F32 (B, M·depth)    the controller's layer logits (not with --plan)
 //   qoi                F32 (B, q)          the QoI head's output (not with --plan)
 //   pred_mean, pred_cov (gtdm) or logits (ave, mmfi)
-// --plan bypasses the controller: "all", or per-modality block lists "0,1,2,5;0,3".
+// --plan bypasses the controller with a static plan (adaptive/static_plan.hpp):
+//   all | first:N[,N1…] | every-other:T[,T1…] | block lists "0,1,2,5;0,3"
+// (one value for every modality, or one per modality).
+// --latency-budget MS picks the largest budget L whose predicted latency fits MS
+// (adaptive/planner.hpp) from a per-part latency profile of this host: read from
+// --profile FILE when it exists, else measured (a few seconds) and written there —
+// by default to $XDG_CACHE_HOME/admn or ~/.cache/admn, keyed by network, machine and
+// threads. It runs once to warm up, then reports L, the predicted and the measured time.
 // Errors print an [admn.…] message on stderr and exit 1.
+#include <admn/adaptive/planner.hpp>
+#include <admn/adaptive/profile.hpp>
+#include <admn/adaptive/static_plan.hpp>
 #include <admn/io/safetensors.hpp>
 #include <admn/io/writer.hpp>
 #include <admn/kernels/parallel.hpp>
@@ -20,6 +31,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -34,6 +46,8 @@ struct arguments {
   std::string model, input, output;
   std::optional<std::size_t> budget;
   std::optional<std::string> plan;
+  std::optional<double> latency_budget;
+  std::optional<std::string> profile;
   int threads = 0;
   bool antialias = true;
 };
@@ -47,7 +61,33 @@ std::size_t parse_count(std::string_view flag, std::string_view text) {
   return value;
 }
 
+constexpr const char* usage =
+    "usage: admn-run --model M.safetensors --input IN.safetensors --output OUT.safetensors\n"
+    "                (--budget L | --plan SPEC | --latency-budget MS [--profile FILE])\n"
+    "                [--threads N] [--no-antialias]\n"
+    "  --budget L           the controller keeps L blocks in all (each modality's first included)\n"
+    "  --plan SPEC          a static plan, no controller: all | first:N[,N1...] | every-other:T[,T1...]\n"
+    "                       | block lists per modality, e.g. 0,1,2,5;0,3\n"
+    "  --latency-budget MS  the largest L whose predicted latency fits MS milliseconds\n"
+    "  --profile FILE       the host's latency profile: read if it exists, else measured and written\n"
+    "                       (default: a cache under $XDG_CACHE_HOME/admn or ~/.cache/admn)\n";
+
+double parse_ms(std::string_view flag, std::string_view text) {
+  double value = 0.0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || !(value > 0.0) || value > 1e9)
+    throw admn::argument_error(
+        "admn.cli.value",
+        std::string(flag) + " needs a positive number of milliseconds, got '" + std::string(text) + "'");
+  return value;
+}
+
 arguments parse(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--help") {
+      std::fputs(usage, stdout);
+      std::exit(0);
+    }
   arguments a;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
@@ -60,16 +100,61 @@ arguments parse(int argc, char** argv) {
     else if (flag == "--output") a.output = value();
     else if (flag == "--budget") a.budget = parse_count(flag, value());
     else if (flag == "--plan") a.plan = std::string(value());
+    else if (flag == "--latency-budget") a.latency_budget = parse_ms(flag, value());
+    else if (flag == "--profile") a.profile = std::string(value());
     else if (flag == "--threads") a.threads = static_cast<int>(parse_count(flag, value()));
     else if (flag == "--no-antialias") a.antialias = false;
     else throw admn::argument_error("admn.cli.unknown_flag", "unknown argument '" + std::string(flag) + "'");
   }
   for (const auto& [name, v] : {std::pair{"--model", &a.model}, {"--input", &a.input}, {"--output", &a.output}})
     if (v->empty()) throw admn::argument_error("admn.cli.missing_flag", std::string(name) + " is required");
-  if (a.budget && a.plan) throw admn::argument_error("admn.cli.conflict", "give --budget or --plan, not both");
-  if (!a.budget && !a.plan) throw admn::argument_error("admn.cli.budget", "give --budget L or --plan SPEC");
+  if (int(a.budget.has_value()) + int(a.plan.has_value()) + int(a.latency_budget.has_value()) > 1)
+    throw admn::argument_error("admn.cli.conflict", "give one of --budget, --plan and --latency-budget");
+  if (!a.budget && !a.plan && !a.latency_budget)
+    throw admn::argument_error("admn.cli.budget", "give --budget L, --plan SPEC or --latency-budget MS");
+  if (a.profile && !a.latency_budget)
+    throw admn::argument_error("admn.cli.conflict", "--profile is used with --latency-budget only");
   if (a.threads > 1024) throw admn::argument_error("admn.cli.value", "--threads " + std::to_string(a.threads) + " is too many");
   return a;
+}
+
+// The latency profile of this host for `net`: --profile FILE when it exists (it must
+// match the network and thread count), else measured and saved there or to the cache.
+template <class Net>
+admn::adaptive::latency_profile host_profile(const Net& net, const arguments& args, std::size_t batch) {
+  namespace ad = admn::adaptive;
+  const std::optional<std::filesystem::path> path =
+      args.profile ? std::optional<std::filesystem::path>(*args.profile)
+                   : ad::default_profile_path(ad::network_signature(net), args.threads);
+  if (path && std::filesystem::exists(*path)) {
+    ad::latency_profile p = ad::latency_profile::load(*path);
+    if (args.profile || (p.network == ad::network_signature(net) && p.batch == batch)) {
+      ad::check_profile(p, net, args.threads, batch);
+      std::fprintf(stderr, "admn-run: loaded profile %s (%s, %d threads)\n", path->string().c_str(),
+                   p.machine.c_str(), p.threads);
+      return p;
+    }
+  }
+  std::fprintf(stderr, "admn-run: profiling this host (a few seconds)...\n");
+  const ad::latency_profile p = ad::profile(net, args.threads, {.batch = batch});
+  std::fprintf(stderr,
+               "admn-run: profiled in %.1f s on %s, %d threads: controller %.2f ms, fusion+head %.2f ms, "
+               "overhead %.2f ms\n",
+               p.measured_seconds, p.machine.c_str(), p.threads, p.ms.controller, p.ms.fusion_head,
+               p.ms.overhead);
+  for (const auto& m : p.ms.modalities)
+    std::fprintf(stderr, "  %s: patch embedding %.2f ms, block %.2f ms (x%zu)\n", m.name.c_str(), m.embed,
+                 m.block, m.depth);
+  if (path) {
+    try {
+      p.save(*path);
+      std::fprintf(stderr, "admn-run: saved profile %s\n", path->string().c_str());
+    } catch (const admn::error& e) {
+      if (args.profile) throw;  // the file the user asked for
+      std::fprintf(stderr, "admn-run: profile not cached: %s\n", e.what());
+    }
+  }
+  return p;
 }
 
 int run(const arguments& args) {
@@ -93,10 +178,20 @@ int run(const arguments& args) {
     if (args.budget) options.budget = *args.budget;
     if (args.plan) {
       const auto depths = net.depths();
-      options.plan = admn::adaptive::layer_plan::parse(*args.plan, depths);
+      options.plan = admn::adaptive::parse_plan(*args.plan, depths);
     }
     const std::size_t batch = views.front().rank() > 0 ? views.front().extent(0) : 1;
     admn::workspace ws = net.make_workspace(batch);
+    std::optional<admn::adaptive::budget_choice> choice;
+    if (args.latency_budget) {
+      if (!net.has_controller())
+        throw admn::argument_error("admn.cli.budget", "--latency-budget needs a network with a controller");
+      const admn::adaptive::latency_profile profile = host_profile(net, args, batch);
+      choice = admn::adaptive::plan_for_latency(profile.ms, *args.latency_budget);
+      options.budget = choice->layers;
+      // Warm-up: the profile's figures are of warm runs (caches, workspace pages).
+      (void)admn::kernels::with_threads(args.threads, [&] { return net.run(views, options, ws); });
+    }
     const auto start = std::chrono::steady_clock::now();
     const admn::model::network_result result =
         admn::kernels::with_threads(args.threads, [&] { return net.run(views, options, ws); });
@@ -120,8 +215,14 @@ int run(const arguments& args) {
     for (const auto& [name, t] : result.outputs) entries.push_back(admn::io::entry(name, t));
     admn::io::save(args.output, entries, {{"admn.arch", admn::models::arch_of(*model)}});
 
+    const std::string what = args.plan ? "plan " + *args.plan : "budget " + std::to_string(*options.budget);
     std::fprintf(stderr, "admn-run: %s, batch %zu, %s, %.2f ms\n", admn::models::arch_of(*model).c_str(), batch,
-                 args.plan ? ("plan " + *args.plan).c_str() : ("budget " + std::to_string(*args.budget)).c_str(), ms);
+                 what.c_str(), ms);
+    if (choice)
+      std::fprintf(stderr, "  latency budget %.2f ms: chose L = %zu, predicted %.2f ms (best split %.2f ms), "
+                           "measured %.2f ms, %s\n",
+                   *args.latency_budget, choice->layers, choice->predicted, choice->best_case, ms,
+                   ms <= *args.latency_budget ? "within budget" : "OVER budget");
     for (std::size_t b = 0; b < batch; ++b)
       std::fprintf(stderr, "  sample %zu: plan %s\n", b, result.plans[b].to_string().c_str());
     return 0;

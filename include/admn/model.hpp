@@ -1,9 +1,11 @@
 // admn/model.hpp — the model tier: backbones, controller, fusion, heads and the typed network.
 #pragma once
 
+#include <admn/model/adamtl.hpp>
 #include <admn/model/components.hpp>
 #include <admn/model/controller.hpp>
 #include <admn/model/conv_encoder.hpp>
+#include <admn/model/dynmm.hpp>
 #include <admn/model/fixed_string.hpp>
 #include <admn/model/fusion.hpp>
 #include <admn/model/heads.hpp>

@@ -7,6 +7,9 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <string>
+
+#include <unistd.h>
 #include <memory>
 
 namespace m = admn::model;
@@ -31,7 +34,9 @@ m::network_config tiny_config() {
 }
 
 tiny_network make_network() {
-  const auto path = std::filesystem::temp_directory_path() / "admn-network-test.safetensors";
+  // One file per process: ctest -j runs the cases of this suite concurrently.
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("admn-network-test-" + std::to_string(::getpid()) + ".safetensors");
   admn::examples::write_tiny_model(
       path, {.modalities = {{"cam", "cam.", "cam_adapter.", 3}, {"ir", "ir.", "ir_adapter.", 3}}}, {});
   auto file = std::make_shared<const admn::io::safetensors_file>(

@@ -1,4 +1,6 @@
 // admn-run end to end: files in, files out, errors as exit codes.
+#include <admn/adaptive/planner.hpp>
+#include <admn/adaptive/profile.hpp>
 #include <admn/io/safetensors.hpp>
 #include <admn/io/writer.hpp>
 
@@ -13,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -24,7 +27,8 @@ struct outcome {
 };
 
 outcome run_tool(const std::string& arguments) {
-  const fs::path err = fs::temp_directory_path() / "admn-run-test.stderr";
+  // Per-process names: ctest -j runs the test cases as parallel processes.
+  const fs::path err = fs::temp_directory_path() / ("admn-run-test-" + std::to_string(getpid()) + ".stderr");
   const std::string command = std::string(ADMN_RUN) + " " + arguments + " 2> " + err.string();
   const int status = std::system(command.c_str());
   std::ifstream in(err);
@@ -40,7 +44,8 @@ fs::path write_inputs(const admn::test::fixture& cases, const std::string& case_
   for (const auto& m : modalities) tensors.push_back(cases.get(case_name + "." + m));
   std::vector<admn::io::tensor_entry> entries;
   for (std::size_t i = 0; i < modalities.size(); ++i) entries.push_back(admn::io::entry(modalities[i], tensors[i]));
-  const fs::path path = fs::temp_directory_path() / ("admn-run-in-" + case_name + ".safetensors");
+  const fs::path path =
+      fs::temp_directory_path() / ("admn-run-in-" + case_name + "-" + std::to_string(getpid()) + ".safetensors");
   admn::io::save(path, entries);
   return path;
 }
@@ -138,4 +143,138 @@ TEST_CASE("admn-run reports bad arguments and inputs with an [admn.…] message 
   CHECK_FALSE(fs::exists(out));
   fs::remove(in);
   fs::remove(full);
+}
+
+namespace {
+
+// layer_mask of an admn-run output as "1100|1010" (modalities separated by '|').
+std::string masks_of(const fs::path& out) {
+  const auto result = admn::io::safetensors_file::open(out);
+  const auto mask = result.tensor("layer_mask");
+  std::string text;
+  for (std::size_t i = 0; i < mask.bytes().size(); ++i) {
+    if (i != 0 && i % 4 == 0) text += '|';
+    text += static_cast<unsigned char>(mask.bytes()[i]) ? '1' : '0';
+  }
+  return text;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+fs::path own_path(const std::string& stem, const std::string& extension) {
+  return fs::temp_directory_path() / (stem + "-" + std::to_string(getpid()) + extension);
+}
+
+}  // namespace
+
+TEST_CASE("admn-run --plan takes static plans: first, every-other, explicit") {
+  const admn::test::fixture cases("networks/gtdm_small_cases.safetensors");
+  const fs::path in = write_inputs(cases, "b1_l8_noaa", {"zed_camera_left", "realsense_camera_depth"});
+  const fs::path out = own_path("admn-run-static", ".safetensors");
+  const std::string files = "--model " + model + " --input " + in.string() + " --output " + out.string();
+  const std::pair<std::string, std::string> plans[] = {
+      {"first:2", "1100|1100"},         {"first:1,3", "1000|1110"}, {"every-other:2", "1010|1010"},
+      {"every-other:4,1", "1111|1000"}, {"0,3;1,2", "1001|0110"},   {"all", "1111|1111"},
+  };
+  for (const auto& [plan, expected] : plans) {
+    CAPTURE(plan);
+    const outcome r = run_tool(files + " --plan '" + plan + "'");
+    INFO(r.stderr_text);
+    REQUIRE(r.code == 0);
+    CHECK(masks_of(out) == expected);
+    CHECK(r.stderr_text.find("plan " + plan) != std::string::npos);
+  }
+  const std::pair<std::string, std::string> bad[] = {
+      {"first:5", "[admn.plan.depth]"},
+      {"top:3", "[admn.plan.parse]"},
+      {"first:1,1,1", "[admn.plan.modalities]"},
+      {"0,4;0", "[admn.mask.block]"},
+  };
+  for (const auto& [plan, id] : bad) {
+    CAPTURE(plan);
+    const outcome r = run_tool(files + " --plan '" + plan + "'");
+    CHECK(r.code == 1);
+    CHECK(r.stderr_text.find(id) != std::string::npos);
+  }
+  fs::remove(in);
+  fs::remove(out);
+}
+
+TEST_CASE("admn-run --latency-budget profiles the host once, picks L and reports the time") {
+  const admn::test::fixture cases("networks/gtdm_small_cases.safetensors");
+  const fs::path in = write_inputs(cases, "b1_l8_noaa", {"zed_camera_left", "realsense_camera_depth"});
+  const fs::path out = own_path("admn-run-latency", ".safetensors");
+  const fs::path profile = own_path("admn-run-test-profile", ".json");
+  fs::remove(profile);
+  const std::string files = "--model " + model + " --input " + in.string() + " --output " + out.string() +
+                            " --threads 1 --profile " + profile.string();
+  // A generous budget: the largest L (2 × 4 blocks); the profile is measured and saved.
+  outcome r = run_tool(files + " --latency-budget 100000");
+  INFO(r.stderr_text);
+  REQUIRE(r.code == 0);
+  CHECK(r.stderr_text.find("profiling this host") != std::string::npos);
+  CHECK(r.stderr_text.find("saved profile " + profile.string()) != std::string::npos);
+  CHECK(r.stderr_text.find("chose L = 8") != std::string::npos);
+  CHECK(r.stderr_text.find("within budget") != std::string::npos);
+  CHECK(masks_of(out) == "1111|1111");
+  REQUIRE(fs::exists(profile));
+  // Second use: the profile is loaded, not measured again.
+  r = run_tool(files + " --latency-budget 100000");
+  CHECK(r.code == 0);
+  CHECK(r.stderr_text.find("loaded profile " + profile.string()) != std::string::npos);
+  CHECK(r.stderr_text.find("profiling") == std::string::npos);
+
+  // A budget between the predictions of L = 2 and L = 8 picks the L the planner gives.
+  const admn::adaptive::latency_profile p = admn::adaptive::latency_profile::load(profile);
+  const double middle = 0.5 * (p.ms.budget_cost(4) + p.ms.budget_cost(5));
+  const std::size_t expected = admn::adaptive::plan_for_latency(p.ms, middle).layers;
+  r = run_tool(files + " --latency-budget " + std::to_string(middle));
+  CHECK(r.code == 0);
+  CHECK(r.stderr_text.find("chose L = " + std::to_string(expected) + ",") != std::string::npos);
+
+  // Below the smallest plan: a typed error.
+  r = run_tool(files + " --latency-budget 0.0001");
+  CHECK(r.code == 1);
+  CHECK(r.stderr_text.find("[admn.budget.unreachable]") != std::string::npos);
+
+  // A profile of another thread count, another network, or a broken file is refused.
+  r = run_tool("--model " + model + " --input " + in.string() + " --output " + out.string() +
+               " --threads 2 --latency-budget 1000 --profile " + profile.string());
+  CHECK(r.code == 1);
+  CHECK(r.stderr_text.find("[admn.profile.threads]") != std::string::npos);
+  std::string text = read_text(profile);
+  text.replace(text.find("\"network\": \"") + 12, 0, "other ");
+  std::ofstream(profile) << text;
+  r = run_tool(files + " --latency-budget 1000");
+  CHECK(r.code == 1);
+  CHECK(r.stderr_text.find("[admn.profile.mismatch]") != std::string::npos);
+  std::ofstream(profile) << "{ not json";
+  r = run_tool(files + " --latency-budget 1000");
+  CHECK(r.code == 1);
+  CHECK(r.stderr_text.find("[admn.profile.parse]") != std::string::npos);
+
+  const std::pair<std::string, std::string> bad[] = {
+      {" --latency-budget 10 --budget 4", "[admn.cli.conflict]"},
+      {" --latency-budget 10 --plan all", "[admn.cli.conflict]"},
+      {" --latency-budget -5", "[admn.cli.value]"},
+      {" --latency-budget fast", "[admn.cli.value]"},
+  };
+  for (const auto& [arguments, id] : bad) {
+    CAPTURE(arguments);
+    r = run_tool("--model " + model + " --input " + in.string() + " --output " + out.string() + arguments);
+    CHECK(r.code == 1);
+    CHECK(r.stderr_text.find(id) != std::string::npos);
+  }
+  r = run_tool("--model " + model + " --input " + in.string() + " --output " + out.string() +
+               " --budget 4 --profile " + profile.string());
+  CHECK(r.code == 1);
+  CHECK(r.stderr_text.find("[admn.cli.conflict] --profile") != std::string::npos);
+  fs::remove(profile);
+  fs::remove(in);
+  fs::remove(out);
 }

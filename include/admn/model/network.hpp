@@ -90,6 +90,63 @@ consteval bool names_unique() {
 
 }  // namespace detail
 
+// Scratch floats run_grouped needs for `images` images of h × w: a gathered copy of
+// the images and features of one mask group, plus the backbone's own scratch.
+[[nodiscard]] inline std::size_t grouped_workspace_floats(const vit_backbone& backbone, std::size_t images,
+                                                          std::size_t h, std::size_t w) noexcept {
+  return workspace::rounded(images * backbone.channels() * h * w) +
+         workspace::rounded(images * backbone.dim()) + backbone.workspace_floats(images, h, w);
+}
+
+// Runs `backbone` for `batch` samples of `per` images each, sample b keeping the
+// blocks of mask_of(b) (a const adaptive::layer_mask&):
+//   images (batch·per, C, H, W) → features (batch·per, dim), sample-major rows.
+// Samples with equal masks run as one backbone batch, so every block runs only on
+// the rows that keep it; a group whose samples are adjacent runs in place, any
+// other group is gathered (its images only), run, and its feature rows scattered
+// back. Results equal per-sample runs bit for bit (the kernels do not depend on
+// the batch size). Allocation-free: groups are found by comparing masks (two
+// words each), O(batch²) comparisons, nothing next to the ViT's cost.
+template <class MaskOf>
+void run_grouped(const vit_backbone& backbone, const_view images, std::size_t per, std::size_t batch,
+                 MaskOf&& mask_of, mutable_view features, workspace& ws) {
+  const std::size_t image_floats = backbone.channels() * images.extent(2) * images.extent(3);
+  const std::size_t dim = backbone.dim();
+  for (std::size_t b = 0; b < batch; ++b) {
+    const adaptive::layer_mask& mask = mask_of(b);
+    // Samples are grouped under their first occurrence; a later one was run with it.
+    bool seen = false;
+    for (std::size_t s = 0; s < b && !seen; ++s) seen = mask_of(s) == mask;
+    if (seen) continue;
+    std::size_t members = 0, last = b;
+    for (std::size_t s = b; s < batch; ++s)
+      if (mask_of(s) == mask) {
+        ++members;
+        last = s;
+      }
+    const bool adjacent = last - b + 1 == members;
+    workspace::scope scope(ws);
+    const std::size_t n = members * per;
+    const shape in_shape{n, backbone.channels(), images.extent(2), images.extent(3)};
+    if (adjacent) {
+      backbone.forward(const_view(images.data() + b * per * image_floats, in_shape), mask.blocks(),
+                       features.slice(b * per, b * per + n), ws);
+      continue;
+    }
+    const mutable_view gathered = ws.take(in_shape);
+    const mutable_view out = ws.take(shape{n, dim});
+    for (std::size_t s = b, g = 0; s <= last; ++s)
+      if (mask_of(s) == mask)
+        std::memcpy(gathered.data() + (g++) * per * image_floats, images.data() + s * per * image_floats,
+                    per * image_floats * sizeof(float));
+    backbone.forward(gathered, mask.blocks(), out, ws);
+    for (std::size_t s = b, g = 0; s <= last; ++s)
+      if (mask_of(s) == mask)
+        std::memcpy(features.data() + s * per * dim, out.data() + (g++) * per * dim,
+                    per * dim * sizeof(float));
+  }
+}
+
 // Represents: a network of Controller, Fusion and Head over the Modalities.
 // Requires:   controller_type<Controller>, fusion_type<Fusion>, head_type<Head>,
 //             1 ≤ sizeof...(Modalities) ≤ adaptive::max_modalities, each a modality_type
@@ -294,13 +351,10 @@ private:
                                                     std::to_string(backbones_[m].dim()));
   }
 
-  // A modality's arena: gathered images and features of a mask group (when its
-  // samples are not adjacent) and the backbone's own scratch.
+  // A modality's arena: what run_grouped needs for all of the batch's images.
   [[nodiscard]] std::size_t backbone_floats(std::size_t m, std::size_t images) const {
     const auto& mc = config_.modalities[m];
-    const auto& b = backbones_[m];
-    return workspace::rounded(images * b.channels() * mc.image[0] * mc.image[1]) +
-           workspace::rounded(images * b.dim()) + b.workspace_floats(images, mc.image[0], mc.image[1]);
+    return grouped_workspace_floats(backbones_[m], images, mc.image[0], mc.image[1]);
   }
 
   static std::string fixed(double v) {
@@ -386,43 +440,12 @@ private:
     return plans;
   }
 
-  // Runs modality m's backbone for every sample: samples with the same mask run as
-  // one batch (gathered when they are not adjacent), results go to their rows.
+  // Runs modality m's backbone for every sample (see run_grouped).
   void run_backbone(std::size_t m, const_view images, const std::vector<adaptive::layer_plan>& plans,
                     mutable_view features, workspace& ws) const {
-    const auto& backbone = backbones_[m];
-    const std::size_t batch = plans.size(), per = config_.modalities[m].instances;
-    const std::size_t image_floats = backbone.channels() * images.extent(2) * images.extent(3);
-    std::vector<bool> done(batch, false);
-    for (std::size_t b = 0; b < batch; ++b) {
-      if (done[b]) continue;
-      const adaptive::layer_mask& mask = plans[b][m];
-      std::vector<std::size_t> group;
-      for (std::size_t s = b; s < batch; ++s)
-        if (!done[s] && plans[s][m] == mask) {
-          group.push_back(s);
-          done[s] = true;
-        }
-      const bool adjacent = group.back() - group.front() + 1 == group.size();
-      workspace::scope scope(ws);
-      const std::size_t n = group.size() * per;
-      const shape in_shape{n, backbone.channels(), images.extent(2), images.extent(3)};
-      const_view in(images.data() + group.front() * per * image_floats, in_shape);
-      mutable_view out = features.slice(group.front() * per, group.front() * per + n);
-      if (!adjacent) {
-        const mutable_view gathered = ws.take(in_shape);
-        for (std::size_t g = 0; g < group.size(); ++g)
-          std::memcpy(gathered.data() + g * per * image_floats, images.data() + group[g] * per * image_floats,
-                      per * image_floats * sizeof(float));
-        in = gathered;
-        out = ws.take(shape{n, backbone.dim()});
-      }
-      backbone.forward(in, mask.blocks(), out, ws);
-      if (!adjacent)
-        for (std::size_t g = 0; g < group.size(); ++g)
-          std::memcpy(features.data() + group[g] * per * backbone.dim(), out.data() + g * per * backbone.dim(),
-                      per * backbone.dim() * sizeof(float));
-    }
+    run_grouped(
+        backbones_[m], images, config_.modalities[m].instances, plans.size(),
+        [&](std::size_t b) -> const adaptive::layer_mask& { return plans[b][m]; }, features, ws);
   }
 
   network_config config_;

@@ -9,6 +9,18 @@
 // (§2.6) and the patch embedding is skipped too. Keys: cls_token, pos_embed,
 // patch_embed.proj.{weight,bias}, blocks.{i}.…, norm.{weight,bias}; `head.*` is
 // the unused classifier and is not bound.
+//
+// Options for the related systems (vit_spec):
+//   layer_position_key    LayerShuffle (Freiberger et al., "LayerShuffle: Enhancing
+//                         Robustness in Vision Transformers by Randomizing Layer Execution
+//                         Order"): a learned [depth, dim] table E; the block run at
+//                         execution position p (0-based, in the order given to forward)
+//                         receives x + E[p] on every token:  x ← Block_{o_p}(x + E[p]).
+//   mlp_activation        PReLU MLPs (slopes at blocks.{i}.mlp.act.weight) for
+//                         LayerCollapse models (Shabgahi et al.); GELU by default.
+//   collapse_linear_mlps  the load-time LayerCollapse transform: every MLP whose slopes
+//                         are within this tolerance of 1 becomes one Linear
+//                         (layers::mlp::collapse); collapsed() reports what changed.
 #pragma once
 
 #include <admn/error.hpp>
@@ -21,8 +33,10 @@
 #include <admn/tensor/workspace.hpp>
 
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace admn::model {
@@ -30,19 +44,47 @@ namespace admn::model {
 struct vit_spec {
   std::size_t heads = 12;
   float eps = 1e-5f;  // ADMN_SPEC §0: nn.LayerNorm passed explicitly
+  kernels::activation_fn mlp_activation{kernels::activation::gelu_erf};
+  // e.g. "layer_position.weight"; empty: none. Read during load() only. (A string_view:
+  // GCC 12 warns falsely on std::string members of nested designated initializers.)
+  std::string_view layer_position_key{};
+  std::optional<float> collapse_linear_mlps{};  // tolerance on |slope − 1|; unset: no collapse
+};
+
+// What the load-time LayerCollapse transform did to a backbone.
+struct collapse_report {
+  std::size_t mlps = 0;                  // MLPs examined (one per block)
+  std::vector<std::size_t> blocks{};     // blocks whose MLP became one Linear
+  std::size_t macs_saved_per_token = 0;  // Σ over those blocks of in·hidden + hidden·out − in·out
+  [[nodiscard]] std::size_t count() const noexcept { return blocks.size(); }
+  // Saved per forward pass over `images` inputs of `tokens` tokens each.
+  [[nodiscard]] std::size_t macs_saved(std::size_t images, std::size_t tokens) const noexcept {
+    return macs_saved_per_token * images * tokens;
+  }
 };
 
 class vit_backbone {
-public:
+ public:
+  // layer_positions: LayerShuffle's [positions, dim] table (see vit_spec), or none.
   vit_backbone(layers::patch_embed patches, layers::class_token cls, layers::learned_position_embedding pos,
-               std::vector<layers::encoder_block> blocks, layers::layer_norm norm)
-      : patches_(std::move(patches)), cls_(std::move(cls)), pos_(std::move(pos)), blocks_(std::move(blocks)),
-        norm_(std::move(norm)) {
+               std::vector<layers::encoder_block> blocks, layers::layer_norm norm,
+               std::optional<tensor> layer_positions = std::nullopt)
+      : patches_(std::move(patches)),
+        cls_(std::move(cls)),
+        pos_(std::move(pos)),
+        blocks_(std::move(blocks)),
+        norm_(std::move(norm)),
+        layer_positions_(std::move(layer_positions)) {
     const std::size_t d = patches_.dim();
     bool ok = cls_.dim() == d && pos_.dim() == d && norm_.dim() == d && pos_.tokens() >= 1;
     for (const auto& b : blocks_) ok = ok && b.dim() == d;
-    if (!ok) throw shape_error("admn.vit.shape", "patch embedding, class token, position table, blocks and norm "
-                                                 "disagree on the width " + std::to_string(d));
+    if (layer_positions_)
+      ok = ok && layer_positions_->shape().rank() == 2 && layer_positions_->shape()[1] == d;
+    if (!ok)
+      throw shape_error("admn.vit.shape",
+                        "patch embedding, class token, position table, blocks, norm "
+                        "and layer positions disagree on the width " +
+                            std::to_string(d));
   }
 
   // Binds a timm-style ViT under `w`'s prefix (e.g. weights.sub("vision.")). The depth
@@ -53,16 +95,20 @@ public:
     layers::class_token cls = layers::class_token::load(w, "cls_token", d);
     layers::learned_position_embedding pos = layers::learned_position_embedding::load(w, "pos_embed", d);
     std::vector<layers::encoder_block> blocks;
+    model::collapse_report report;
     for (std::size_t i = 0; w.contains("blocks." + std::to_string(i) + ".norm1.weight"); ++i)
-      blocks.push_back(layers::encoder_block::load(w.sub("blocks." + std::to_string(i) + "."),
-                                                   {.heads = spec.heads, .flavour = layers::block_flavour::timm,
-                                                    .eps = spec.eps},
-                                                   d));
+      blocks.push_back(load_block(w.sub("blocks." + std::to_string(i) + "."), spec, d, i, report));
     layers::layer_norm norm = layers::layer_norm::load(w.sub("norm."), d, spec.eps);
     // timm's 1000-way classifier exists in ADMN checkpoints but is never used (§7.1).
     for (const char* unused : {"head.weight", "head.bias"})
       if (w.contains(unused)) w.mark_unused_ok(unused);
-    return vit_backbone(std::move(patches), std::move(cls), std::move(pos), std::move(blocks), std::move(norm));
+    std::optional<tensor> positions;
+    if (!spec.layer_position_key.empty())
+      positions = w.load(spec.layer_position_key, shape{blocks.size(), d});
+    vit_backbone out(std::move(patches), std::move(cls), std::move(pos), std::move(blocks), std::move(norm),
+                     std::move(positions));
+    out.collapsed_ = std::move(report);
+    return out;
   }
 
   [[nodiscard]] std::size_t dim() const noexcept { return patches_.dim(); }
@@ -72,9 +118,18 @@ public:
   [[nodiscard]] const layers::patch_embed& patch_embedding() const noexcept { return patches_; }
   [[nodiscard]] const layers::encoder_block& block(std::size_t i) const noexcept { return blocks_[i]; }
 
-  // Multiply-accumulates of one block for `batch` inputs (all blocks are equal).
+  [[nodiscard]] bool has_layer_positions() const noexcept { return layer_positions_.has_value(); }
+  // The LayerCollapse transform's account (empty unless vit_spec::collapse_linear_mlps).
+  [[nodiscard]] const model::collapse_report& collapsed() const noexcept { return collapsed_; }
+
+  // Multiply-accumulates of one block for `batch` inputs (block 0: all blocks are
+  // equal unless some MLPs were collapsed).
   [[nodiscard]] std::size_t block_macs(std::size_t batch) const noexcept {
     return blocks_.empty() ? 0 : blocks_[0].macs(batch, tokens());
+  }
+  // … of block `index`.
+  [[nodiscard]] std::size_t block_macs(std::size_t batch, std::size_t index) const noexcept {
+    return blocks_[index].macs(batch, tokens());
   }
 
   // Scratch for a forward pass over `batch` images of h × w.
@@ -87,41 +142,74 @@ public:
   // CLS features: images (batch, channels, h, w) → out (batch, dim), running the
   // blocks listed in `blocks`, in that order. Throws shape_error on a wrong input
   // shape and argument_error on a block index ≥ depth().
-  void forward(const_view images, std::span<const std::size_t> blocks, mutable_view out, workspace& ws) const {
+  void forward(const_view images, std::span<const std::size_t> blocks, mutable_view out,
+               workspace& ws) const {
     const std::size_t batch = check(images, blocks);
     if (out.rank() != 2 || out.extent(0) != batch || out.extent(1) != dim())
-      throw shape_error("admn.vit.output", "output must be [" + std::to_string(batch) + "," + std::to_string(dim()) +
-                                               "], got " + out.shape().to_string());
+      throw shape_error("admn.vit.output", "output must be [" + std::to_string(batch) + "," +
+                                               std::to_string(dim()) + "], got " + out.shape().to_string());
     workspace::scope scope(ws);
     const mutable_view x = ws.take(shape{batch * tokens(), dim()});
     if (blocks.empty()) {
       // Only token 0 reaches the output, and nothing mixes tokens: skip the patches.
       for (std::size_t b = 0; b < batch; ++b)
-        for (std::size_t i = 0; i < dim(); ++i)
-          out(b, i) = cls_.data()[i] + pos_.table().data()[i];
+        for (std::size_t i = 0; i < dim(); ++i) out(b, i) = cls_.data()[i] + pos_.table().data()[i];
       norm_.forward(out, out);
       return;
     }
     run(images, blocks, x, batch, ws);
     // Final norm on the CLS rows only: one row every `tokens` rows.
-    const const_view cls_rows(x.data(), shape{batch, dim()}, strides_t{static_cast<std::ptrdiff_t>(tokens() * dim()), 1});
+    const const_view cls_rows(x.data(), shape{batch, dim()},
+                              strides_t{static_cast<std::ptrdiff_t>(tokens() * dim()), 1});
     norm_.forward(cls_rows, out);
   }
 
   // Every token after the final norm: out (batch, tokens, dim).
-  void forward_tokens(const_view images, std::span<const std::size_t> blocks, mutable_view out, workspace& ws) const {
+  void forward_tokens(const_view images, std::span<const std::size_t> blocks, mutable_view out,
+                      workspace& ws) const {
     const std::size_t batch = check(images, blocks);
     if (out.rank() != 3 || out.extent(0) != batch || out.extent(1) != tokens() || out.extent(2) != dim() ||
         !out.is_contiguous())
       throw shape_error("admn.vit.output", "output must be a contiguous [" + std::to_string(batch) + "," +
-                                               std::to_string(tokens()) + "," + std::to_string(dim()) + "], got " +
-                                               out.shape().to_string());
+                                               std::to_string(tokens()) + "," + std::to_string(dim()) +
+                                               "], got " + out.shape().to_string());
     const mutable_view x = out.reshape(shape{batch * tokens(), dim()});
     run(images, blocks, x, batch, ws);
     norm_.forward(x, x);
   }
 
-private:
+  // The two halves of forward(), for policies that look at the embedded tokens
+  // before choosing blocks (AdaMTL). embed: x (batch·tokens × dim, contiguous) =
+  // [cls; PatchEmbed(images)] + pos_embed. forward_embedded: runs `blocks` on x in
+  // place, then out (batch × dim) = LN_final(x)[:, 0]. Together they equal forward().
+  void embed(const_view images, mutable_view x, workspace& ws) const {
+    const std::size_t batch = check(images, {});
+    check_tokens(x, batch);
+    stem(images, x, batch, ws);
+  }
+  void forward_embedded(mutable_view x, std::span<const std::size_t> blocks, mutable_view out,
+                        workspace& ws) const {
+    const std::size_t batch = x.rank() == 2 && tokens() != 0 ? x.extent(0) / tokens() : 0;
+    check_tokens(x, batch);
+    check_blocks(blocks);
+    if (out.rank() != 2 || out.extent(0) != batch || out.extent(1) != dim())
+      throw shape_error("admn.vit.output", "output must be [" + std::to_string(batch) + "," +
+                                               std::to_string(dim()) + "], got " + out.shape().to_string());
+    run_blocks(blocks, x, batch, ws);
+    const const_view cls_rows(x.data(), shape{batch, dim()},
+                              strides_t{static_cast<std::ptrdiff_t>(tokens() * dim()), 1});
+    norm_.forward(cls_rows, out);
+  }
+
+ private:
+  void check_tokens(const_view x, std::size_t batch) const {
+    if (x.rank() != 2 || batch == 0 || x.extent(0) != batch * tokens() || x.extent(1) != dim() ||
+        !x.is_contiguous())
+      throw shape_error("admn.vit.tokens", "token matrix must be a contiguous [batch*" +
+                                               std::to_string(tokens()) + "," + std::to_string(dim()) +
+                                               "], got " + x.shape().to_string());
+  }
+
   std::size_t check(const_view images, std::span<const std::size_t> blocks) const {
     if (images.rank() != 4 || images.extent(1) != channels() || !images.is_contiguous() ||
         patches_.patches(images.extent(2), images.extent(3)) + 1 != tokens())
@@ -130,16 +218,33 @@ private:
                                               std::to_string(patches_.patch_h()) + "x" +
                                               std::to_string(patches_.patch_w()) + ", got " +
                                               images.shape().to_string());
+    check_blocks(blocks);
+    return images.extent(0);
+  }
+
+  void check_blocks(std::span<const std::size_t> blocks) const {
     for (const std::size_t b : blocks)
       if (b >= depth())
-        throw argument_error("admn.vit.block_index", "block " + std::to_string(b) + " does not exist (depth " +
-                                                         std::to_string(depth()) + ")");
-    return images.extent(0);
+        throw argument_error(
+            "admn.vit.block_index",
+            "block " + std::to_string(b) + " does not exist (depth " + std::to_string(depth()) + ")");
+    if (layer_positions_ && blocks.size() > layer_positions_->shape()[0])
+      throw argument_error("admn.vit.layer_position",
+                           "an execution order of " + std::to_string(blocks.size()) +
+                               " blocks needs as many layer position embeddings, the "
+                               "table has " +
+                               std::to_string(layer_positions_->shape()[0]));
   }
 
   // x (batch·tokens × dim) = blocks(patches + cls + pos), before the final norm.
   void run(const_view images, std::span<const std::size_t> blocks, mutable_view x, std::size_t batch,
            workspace& ws) const {
+    stem(images, x, batch, ws);
+    run_blocks(blocks, x, batch, ws);
+  }
+
+  // x = [cls; patches] + pos.
+  void stem(const_view images, mutable_view x, std::size_t batch, workspace& ws) const {
     const std::size_t h = images.extent(2), w = images.extent(3), image_size = channels() * h * w;
     const std::size_t per_image = patches_.workspace_floats(h, w);
     {
@@ -151,9 +256,53 @@ private:
         patches_.forward(images.data() + b * image_size, h, w, rows, scratch + b * per_image);
       });
     }
-    cls_.write(mutable_view(x.data(), shape{batch, dim()}, strides_t{static_cast<std::ptrdiff_t>(tokens() * dim()), 1}));
+    cls_.write(mutable_view(x.data(), shape{batch, dim()},
+                            strides_t{static_cast<std::ptrdiff_t>(tokens() * dim()), 1}));
     pos_.add_to(x, batch);
-    for (const std::size_t index : blocks) blocks_[index].forward(x, batch, tokens(), ws);
+  }
+
+  void run_blocks(std::span<const std::size_t> blocks, mutable_view x, std::size_t batch,
+                  workspace& ws) const {
+    for (std::size_t p = 0; p < blocks.size(); ++p) {
+      if (layer_positions_) add_row(x, layer_positions_->data() + p * dim());
+      blocks_[blocks[p]].forward(x, batch, tokens(), ws);
+    }
+  }
+
+  // Every row of x += e (dim values).
+  void add_row(mutable_view x, const float* e) const noexcept {
+    const std::size_t d = dim();
+    for (std::size_t r = 0; r < x.extent(0); ++r) {
+      float* row = x.data() + r * d;
+      for (std::size_t i = 0; i < d; ++i) row[i] += e[i];
+    }
+  }
+
+  // One timm block. With collapse_linear_mlps the parts are bound as
+  // encoder_block::load binds them (timm flavour), so that the MLP can be replaced
+  // by its collapsed Linear before the block is built.
+  static layers::encoder_block load_block(const io::weight_source& w, const vit_spec& spec, std::size_t d,
+                                          std::size_t index, model::collapse_report& report) {
+    if (!spec.collapse_linear_mlps)
+      return layers::encoder_block::load(w,
+                                         {.heads = spec.heads,
+                                          .flavour = layers::block_flavour::timm,
+                                          .eps = spec.eps,
+                                          .mlp_activation = spec.mlp_activation},
+                                         d);
+    layers::layer_norm norm1 = layers::layer_norm::load(w.sub("norm1."), d, spec.eps);
+    layers::multi_head_attention attn = layers::multi_head_attention::load(
+        w, {"attn.qkv.", "attn.proj."},
+        {.heads = spec.heads, .qkv_bias = true, .scale_at = kernels::scale_at::scores}, d);
+    layers::layer_norm norm2 = layers::layer_norm::load(w.sub("norm2."), d, spec.eps);
+    layers::mlp mlp = layers::mlp::load(w, {"mlp.fc1.", "mlp.fc2."}, spec.mlp_activation, d);
+    ++report.mlps;
+    if (auto collapsed = mlp.collapse(*spec.collapse_linear_mlps)) {
+      report.macs_saved_per_token += mlp.macs(1) - collapsed->macs(1);
+      report.blocks.push_back(index);
+      mlp = std::move(*collapsed);
+    }
+    return layers::encoder_block(std::move(norm1), std::move(attn), std::move(norm2), std::move(mlp));
   }
 
   layers::patch_embed patches_;
@@ -161,6 +310,8 @@ private:
   layers::learned_position_embedding pos_;
   std::vector<layers::encoder_block> blocks_;
   layers::layer_norm norm_;
+  std::optional<tensor> layer_positions_;
+  model::collapse_report collapsed_{};
 };
 
 }  // namespace admn::model

@@ -1,0 +1,251 @@
+// admn-bench — latency and MACs of an ADMN model file by layer budget L, on this CPU.
+//
+//   admn-bench --model M.safetensors [--csv OUT.csv] [--threads 1,2] [--budgets all | 2,4,8]
+//              [--repeat N] [--no-antialias]
+//
+// For every thread count and budget L (default: every L from M to Σ depth, 1 and 2
+// threads) it runs the network on one random sample (batch 1) and prints the median
+// over N runs (default 3, after one warm-up) of
+//   controller_ms  the controller alone (conv encoders, combiner, heads)
+//   backbone_ms    the backbones alone with the plan the controller chose at this L
+//                  (modalities in parallel, as run() does)
+//   total_ms       the whole run(): preprocessing, controller, top-L, backbones, fusion, head
+//   GMAC           the MACs of that plan with the controller (adaptive/cost.hpp conventions)
+// and writes the same table as CSV (columns arch,threads,L,plan,controller_ms,
+// backbone_ms,total_ms,gmac) for tools/plot_latency.sh — the picture of the ADMN paper's
+// "latency and GFLOPs vs layers" figure, for this CPU. With random weights the split
+// of L between modalities is arbitrary; for GTDM and MM-Fi it does not change the cost.
+// Errors print an [admn.…] message on stderr and exit 1.
+#include <admn/adaptive/cost.hpp>
+#include <admn/adaptive/profile.hpp>
+#include <admn/io/safetensors.hpp>
+#include <admn/kernels/parallel.hpp>
+#include <admn/models/registry.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+struct arguments {
+  std::string model;
+  std::optional<std::string> csv;
+  std::vector<int> threads{1, 2};
+  std::vector<std::size_t> budgets;  // empty: all
+  std::size_t repeat = 3;
+  bool antialias = true;
+};
+
+constexpr const char* usage =
+    "usage: admn-bench --model M.safetensors [--csv OUT.csv] [--threads 1,2] [--budgets all|L1,L2,...]\n"
+    "                  [--repeat N] [--no-antialias]\n";
+
+std::size_t parse_count(std::string_view flag, std::string_view text) {
+  std::size_t value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size())
+    throw admn::argument_error("admn.cli.value", std::string(flag) + " needs non-negative integers, got '" +
+                                                     std::string(text) + "'");
+  return value;
+}
+
+std::vector<std::size_t> parse_list(std::string_view flag, std::string_view text) {
+  std::vector<std::size_t> out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    out.push_back(parse_count(flag, text.substr(start, end - start)));
+    if (end == text.size()) return out;
+    start = end + 1;
+  }
+}
+
+arguments parse(int argc, char** argv) {
+  arguments a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    const auto value = [&]() -> std::string_view {
+      if (i + 1 >= argc)
+        throw admn::argument_error("admn.cli.missing_value", std::string(flag) + " needs a value");
+      return argv[++i];
+    };
+    if (flag == "--model") {
+      a.model = value();
+    } else if (flag == "--csv") {
+      a.csv = std::string(value());
+    } else if (flag == "--threads") {
+      a.threads.clear();
+      for (const std::size_t t : parse_list(flag, value())) {
+        if (t == 0 || t > 1024)
+          throw admn::argument_error("admn.cli.value", "--threads takes counts in [1, 1024]");
+        a.threads.push_back(static_cast<int>(t));
+      }
+    } else if (flag == "--budgets") {
+      const std::string_view v = value();
+      a.budgets = v == "all" ? std::vector<std::size_t>{} : parse_list(flag, v);
+    } else if (flag == "--repeat") {
+      a.repeat = parse_count(flag, value());
+      if (a.repeat == 0 || a.repeat > 10000)
+        throw admn::argument_error("admn.cli.value", "--repeat takes 1 to 10000");
+    } else if (flag == "--no-antialias") {
+      a.antialias = false;
+    } else if (flag == "--help") {
+      std::fputs(usage, stdout);
+      std::exit(0);
+    } else {
+      throw admn::argument_error("admn.cli.unknown_flag", "unknown argument '" + std::string(flag) + "'");
+    }
+  }
+  if (a.model.empty()) throw admn::argument_error("admn.cli.missing_flag", "--model is required");
+  return a;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Median wall time of fn() in ms over `repeat` runs after one warm-up.
+template <class Fn>
+double time_ms(std::size_t repeat, Fn&& fn) {
+  fn();
+  std::vector<double> times;
+  for (std::size_t r = 0; r < repeat; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    times.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  return median(times);
+}
+
+admn::tensor random_tensor(const admn::shape& s, std::uint64_t seed) {
+  admn::tensor t(s);
+  std::uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (float& v : t.values()) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    v = static_cast<float>(state >> 40) / 8388608.0f - 1.0f;
+  }
+  return t;
+}
+
+struct row {
+  int threads;
+  std::size_t layers;
+  std::string plan;
+  double controller_ms, backbone_ms, total_ms, gmac;
+};
+
+int run(const arguments& args) {
+  const auto model =
+      std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(args.model));
+  const std::string arch = admn::models::arch_of(*model);
+  return admn::models::with_network(
+      model, args.antialias, [&](const auto& net, const admn::io::weight_source&) {
+        using net_type = std::decay_t<decltype(net)>;
+        constexpr std::size_t count = net_type::modality_count;
+        if (!net.has_controller())
+          throw admn::argument_error("admn.cli.budget", "admn-bench needs a network with a controller");
+        const auto depths = net.depths();
+        std::size_t total_blocks = 0;
+        for (const std::size_t d : depths) total_blocks += d;
+        std::vector<std::size_t> budgets = args.budgets;
+        if (budgets.empty())
+          for (std::size_t l = count; l <= total_blocks; ++l) budgets.push_back(l);
+        for (const std::size_t l : budgets) admn::adaptive::check_budget(l, depths);
+
+        // One random sample: raw inputs for run(), backbone-ready images for the parts.
+        std::vector<admn::tensor> raw, ready, features;
+        for (std::size_t m = 0; m < count; ++m) {
+          const auto& mc = net.config().modalities[m];
+          const auto& b = net.backbone(m);
+          raw.push_back(
+              random_tensor(admn::shape{1, mc.instances, admn::adaptive::modality_input_channels<net_type>[m],
+                                        mc.image[0], mc.image[1]},
+                            m + 1));
+          ready.push_back(
+              random_tensor(admn::shape{mc.instances, b.channels(), mc.image[0], mc.image[1]}, m + 11));
+          features.push_back(admn::tensor(admn::shape{mc.instances, b.dim()}));
+        }
+        std::vector<admn::const_view> raw_views, ready_views;
+        for (const auto& t : raw) raw_views.push_back(t.view());
+        for (const auto& t : ready) ready_views.push_back(t.view());
+        admn::workspace run_ws = net.make_workspace(1);
+        admn::workspace controller_ws(net.controller().workspace_floats(1));
+        std::vector<admn::workspace> backbone_ws;
+        for (std::size_t m = 0; m < count; ++m) {
+          const auto& mc = net.config().modalities[m];
+          backbone_ws.emplace_back(net.backbone(m).workspace_floats(mc.instances, mc.image[0], mc.image[1]));
+        }
+        admn::tensor logits(admn::shape{1, net.total_blocks()}),
+            qoi(admn::shape{1, net.controller().qoi_count()});
+
+        std::printf("admn-bench: %s (%s), %s, batch 1, median of %zu runs after a warm-up\n", arch.c_str(),
+                    args.model.c_str(), admn::adaptive::machine_description().c_str(), args.repeat);
+        std::printf("%7s %4s  %-40s %13s %11s %9s %8s\n", "threads", "L", "plan", "controller_ms",
+                    "backbone_ms", "total_ms", "GMAC");
+        std::vector<row> rows;
+        for (const int threads : args.threads) {
+          admn::kernels::with_threads(threads, [&] {
+            const double controller_ms = time_ms(args.repeat, [&] {
+              net.controller().forward(ready_views, logits.view(), qoi.view(), controller_ws);
+            });
+            for (const std::size_t layers : budgets) {
+              const admn::model::run_options options{.budget = layers};
+              const admn::adaptive::layer_plan plan = net.run(raw_views, options, run_ws).plans[0];
+              const double backbone_ms = time_ms(args.repeat, [&] {
+                admn::kernels::for_each_chunk(count, 1, [&](std::size_t m, std::size_t) {
+                  net.backbone(m).forward(ready_views[m], plan[m].blocks(), features[m].view(),
+                                          backbone_ws[m]);
+                });
+              });
+              const double total_ms =
+                  time_ms(args.repeat, [&] { (void)net.run(raw_views, options, run_ws); });
+              const double gmac = static_cast<double>(net.macs(plan)) / 1e9;
+              rows.push_back({threads, layers, plan.to_string(), controller_ms, backbone_ms, total_ms, gmac});
+              std::printf("%7d %4zu  %-40s %13.2f %11.2f %9.2f %8.2f\n", threads, layers,
+                          plan.to_string().c_str(), controller_ms, backbone_ms, total_ms, gmac);
+              std::fflush(stdout);
+            }
+          });
+        }
+        if (args.csv) {
+          std::ofstream out(*args.csv, std::ios::trunc);
+          out << "arch,threads,L,plan,controller_ms,backbone_ms,total_ms,gmac\n";
+          char line[512];
+          for (const auto& r : rows) {
+            std::snprintf(line, sizeof line, "%s,%d,%zu,\"%s\",%.3f,%.3f,%.3f,%.4f\n", arch.c_str(),
+                          r.threads, r.layers, r.plan.c_str(), r.controller_ms, r.backbone_ms, r.total_ms,
+                          r.gmac);
+            out << line;
+          }
+          if (!out.flush()) throw admn::load_error("admn.bench.io", "cannot write '" + *args.csv + "'");
+          std::printf("wrote %s\n", args.csv->c_str());
+        }
+        return 0;
+      });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(parse(argc, argv));
+  } catch (const admn::error& e) {
+    std::fprintf(stderr, "admn-bench: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "admn-bench: [admn.internal] %s\n", e.what());
+    return 1;
+  }
+}

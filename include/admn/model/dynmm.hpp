@@ -1,0 +1,637 @@
+// admn/model/dynmm.hpp — modality-level gating over expert networks (DynMM, AdaMML).
+//
+// DynMM (Xue & Marculescu, "Dynamic Multimodal Fusion"), modality level: a small
+// gating network G over cheap per-modality features chooses, per sample, one of K
+// expert networks E_k, each over a subset of the modalities; training mixes
+// Σ_k G(x)_k·E_k(x), inference takes the hard argmax and computes only that expert —
+// the modalities outside it are not touched at all. ADMN's "MNS" baseline
+// (`AdaMML_Modality_Selector` + `AdaMML_Model_All`, ADMN_SPEC §4.10) is the K = 3
+// case: experts image-only, depth-only and fused (index 0, 1, 2 in that order —
+// the order AdaMML_Model_All stacks the expert outputs in; the selector's own
+// unused `mask` output maps index 1 to "both"), each a complete network with its
+// own backbones, adapters, fusion encoder and head.
+//
+// modality_gate — the selector (keys under `selector.`):
+//   e_{m,i} = ConvEncoder_m(x_{m,i})              encoder_dict.<modality>.{1,3,6,9} (ADMN_SPEC §4.2),
+//                                                 on the inputs as given (no preprocessing)
+//   X = [CLS, e_{0,0}, …, e_{1,0}, …] + PE         cls (1, D); PE = positionalencoding1d (§4.4)
+//   c = TransformerEnc(X)[0]                       combiner_encoder (§4.5); mean over tokens without cls
+//   logits = W2·ReLU(W1·c (+ b1)) (+ b2)           mod_sel_head.{0,2} (AdaMML: no biases, 128 hidden)
+//   path = argmax_k logits_k                       ties: the lower index
+// gated_experts<Experts...> — the gate plus K typed expert networks (each a
+// model::network with no_controller); inputs are the union of the experts'
+// modalities in order of first appearance. Samples that chose the same expert run
+// as one batch through that expert alone, every block of its backbones; the
+// outputs (which every expert must name and shape alike) are gathered back per
+// sample. MACs per sample = gate + the chosen expert; running every expert, as
+// AdaMML_Model_All does in PyTorch, costs gate + Σ_k expert_k.
+// On ONE shared network, modality_subset_plan() gives the alternative: empty masks
+// for the modalities outside the path skip their patch embedding and every block,
+// but the fusion still sees their constant LN(cls + pos[0]) token (ADMN_SPEC §2.6).
+#pragma once
+
+#include <admn/adaptive/layer_plan.hpp>
+#include <admn/error.hpp>
+#include <admn/io/weight_source.hpp>
+#include <admn/kernels/parallel.hpp>
+#include <admn/layers/linear.hpp>
+#include <admn/layers/position_embedding.hpp>
+#include <admn/model/conv_encoder.hpp>
+#include <admn/model/network.hpp>
+#include <admn/model/transformer_encoder.hpp>
+#include <admn/tensor/tensor.hpp>
+#include <admn/tensor/workspace.hpp>
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace admn::model {
+
+// ---- the gate --------------------------------------------------------------------------------
+
+struct gate_config {
+  std::string prefix = "selector.";
+  std::string head_prefix = "mod_sel_head.";  // Linear layers at <head_prefix>0. and 2.
+  std::size_t heads = 4;                      // combiner attention heads
+  bool antialias = true;                      // the encoders' Resize (ADMN_SPEC §0)
+  float eps = 1e-5f;
+};
+
+// What the gate needs to know about one modality.
+struct gate_input {
+  std::string name;  // key under encoder_dict.
+  std::size_t channels = 3, height = 224, width = 224;
+  std::size_t instances = 1;  // images per sample
+  controller_encoder_config encoder{};
+};
+
+class modality_gate {
+ public:
+  // Throws load_error for missing or mis-shaped tensors, config_error for an encoder
+  // that encodes more instances than the modality has.
+  static modality_gate load(const io::weight_source& root, const gate_config& config,
+                            const std::vector<gate_input>& inputs) {
+    const io::weight_source w = root.sub(config.prefix);
+    std::vector<conv_encoder> encoders;
+    std::vector<std::size_t> encoded;
+    for (const auto& in : inputs) {
+      encoders.push_back(conv_encoder::load(w.sub("encoder_dict." + in.name + "."), in.channels, in.height,
+                                            in.width, in.encoder, config.antialias));
+      const std::size_t n = in.encoder.instances == 0 ? in.instances : in.encoder.instances;
+      if (n > in.instances)
+        throw config_error("admn.gate.instances", "the gate encodes " + std::to_string(n) +
+                                                      " instances of '" + in.name + "', which has " +
+                                                      std::to_string(in.instances));
+      encoded.push_back(n);
+    }
+    transformer_encoder combiner =
+        transformer_encoder::load(w.sub("combiner_encoder."), config.heads, config.eps);
+    const std::size_t d = combiner.dim();
+    std::optional<tensor> cls;
+    if (w.contains("cls")) cls = w.load("cls", shape{1, d});
+    const io::weight_source h0 = w.sub(config.head_prefix + "0."), h2 = w.sub(config.head_prefix + "2.");
+    layers::linear first = layers::linear::load(h0, {.in = d, .bias = h0.contains("bias")});
+    layers::linear second =
+        layers::linear::load(h2, {.in = first.out_features(), .bias = h2.contains("bias")});
+    std::vector<std::array<std::size_t, 4>> shapes;  // instances, channels, height, width
+    for (const auto& in : inputs) shapes.push_back({in.instances, in.channels, in.height, in.width});
+    return modality_gate(std::move(encoders), std::move(encoded), std::move(shapes), std::move(cls),
+                         std::move(combiner), std::move(first), std::move(second));
+  }
+
+  [[nodiscard]] std::size_t paths() const noexcept { return second_.out_features(); }
+  [[nodiscard]] std::size_t modalities() const noexcept { return encoders_.size(); }
+  [[nodiscard]] std::size_t dim() const noexcept { return combiner_.dim(); }
+  [[nodiscard]] std::size_t macs(std::size_t batch) const noexcept {
+    std::size_t total = combiner_.macs(batch, tokens_) + first_.macs(batch) + second_.macs(batch);
+    for (std::size_t m = 0; m < encoders_.size(); ++m) total += batch * encoded_[m] * encoders_[m].macs();
+    return total;
+  }
+  [[nodiscard]] std::string describe() const {
+    std::string out = "gate over " + std::to_string(paths()) + " paths: conv encoders (";
+    for (std::size_t m = 0; m < encoders_.size(); ++m)
+      out += (m ? ", " : "") + std::to_string(encoded_[m]) + " x " + encoders_[m].describe();
+    return out + "), " + std::to_string(tokens_) + " tokens" + (cls_ ? " with CLS" : "") +
+           ", combiner width " + std::to_string(dim()) + " x " + std::to_string(combiner_.depth()) +
+           " layers";
+  }
+
+  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const {
+    std::size_t encode = 0;
+    for (std::size_t m = 0; m < encoders_.size(); ++m) {
+      const std::size_t images = batch * encoded_[m];
+      encode = std::max(encode,
+                        workspace::rounded(images * encoders_[m].flat_features()) +
+                            workspace::rounded(images * dim()) +
+                            workspace::rounded(images * workspace::rounded(encoders_[m].workspace_floats())));
+    }
+    const std::size_t tail =
+        workspace::rounded(batch * dim()) + workspace::rounded(batch * first_.out_features());
+    return workspace::rounded(batch * tokens_ * dim()) +
+           std::max(encode, std::max(combiner_.workspace_floats(batch, tokens_), tail));
+  }
+
+  // inputs[m]: (B, instances_m, C, H, W), contiguous; logits: (B, paths()).
+  // Throws shape_error [admn.gate.input] on a wrong input.
+  void forward(std::span<const const_view> inputs, mutable_view logits, workspace& ws) const {
+    const std::size_t batch = logits.extent(0), d = dim();
+    if (inputs.size() != modalities() || logits.rank() != 2 || logits.extent(1) != paths())
+      throw shape_error("admn.gate.input", "the gate takes " + std::to_string(modalities()) +
+                                               " inputs and writes (B, " + std::to_string(paths()) +
+                                               ") logits");
+    for (std::size_t m = 0; m < modalities(); ++m) {
+      const const_view in = inputs[m];
+      const auto& s = shapes_[m];
+      if (in.rank() != 5 || in.extent(0) != batch || in.extent(1) != s[0] || in.extent(2) != s[1] ||
+          in.extent(3) != s[2] || in.extent(4) != s[3] || !in.is_contiguous())
+        throw shape_error("admn.gate.input", "gate input " + std::to_string(m) + " must be a contiguous [" +
+                                                 std::to_string(batch) + "," + std::to_string(s[0]) + "," +
+                                                 std::to_string(s[1]) + "," + std::to_string(s[2]) + "," +
+                                                 std::to_string(s[3]) + "], got " + in.shape().to_string());
+    }
+    workspace::scope scope(ws);
+    const mutable_view x = ws.take(shape{batch * tokens_, d});
+    {
+      workspace::scope encode_scope(ws);
+      std::size_t first = cls_ ? 1 : 0;
+      for (std::size_t m = 0; m < encoders_.size(); ++m) {
+        workspace::scope modality_scope(ws);
+        const conv_encoder& encoder = encoders_[m];
+        const std::size_t n = encoded_[m], per = shapes_[m][0];
+        const mutable_view flat = ws.take(shape{batch * n, encoder.flat_features()});
+        const mutable_view codes = ws.take(shape{batch * n, d});
+        const std::size_t scratch_each = workspace::rounded(encoder.workspace_floats());
+        float* scratch = ws.take(batch * n * scratch_each);
+        const std::size_t image_floats = inputs[m].size() / (batch * per);
+        kernels::for_each_chunk(batch * n, 1, [&](std::size_t task, std::size_t) {
+          const std::size_t b = task / n, i = task % n;
+          encoder.features(inputs[m].data() + (b * per + i) * image_floats,
+                           flat.data() + task * encoder.flat_features(), scratch + task * scratch_each);
+        });
+        encoder.project(flat, codes);
+        for (std::size_t b = 0; b < batch; ++b)
+          std::memcpy(x.data() + (b * tokens_ + first) * d, codes.data() + b * n * d, n * d * sizeof(float));
+        first += n;
+      }
+    }
+    if (cls_)
+      for (std::size_t b = 0; b < batch; ++b)
+        std::memcpy(x.data() + b * tokens_ * d, cls_->data(), d * sizeof(float));
+    position_.add_to(x, batch);
+    combiner_.forward(x, batch, tokens_, ws);
+    const mutable_view c = ws.take(shape{batch, d});
+    for (std::size_t b = 0; b < batch; ++b)
+      for (std::size_t k = 0; k < d; ++k) {
+        if (cls_) {
+          c(b, k) = x(b * tokens_, k);
+        } else {
+          float sum = 0.0f;
+          for (std::size_t t = 0; t < tokens_; ++t) sum += x(b * tokens_ + t, k);
+          c(b, k) = sum / static_cast<float>(tokens_);
+        }
+      }
+    const mutable_view hidden = ws.take(shape{batch, first_.out_features()});
+    first_.forward(c, hidden, {kernels::activation::relu});
+    second_.forward(hidden, logits);
+  }
+
+  // The hard decision of inference: argmax, the lower index on ties. Throws
+  // argument_error [admn.gate.nan] on a NaN logit.
+  [[nodiscard]] static std::size_t select(std::span<const float> logits) {
+    std::size_t best = 0;
+    for (std::size_t k = 0; k < logits.size(); ++k) {
+      if (std::isnan(logits[k]))
+        throw argument_error("admn.gate.nan", "gate logit " + std::to_string(k) + " is NaN");
+      if (logits[k] > logits[best]) best = k;
+    }
+    return best;
+  }
+
+ private:
+  modality_gate(std::vector<conv_encoder> encoders, std::vector<std::size_t> encoded,
+                std::vector<std::array<std::size_t, 4>> shapes, std::optional<tensor> cls,
+                transformer_encoder combiner, layers::linear first, layers::linear second)
+      : encoders_(std::move(encoders)),
+        encoded_(std::move(encoded)),
+        shapes_(std::move(shapes)),
+        cls_(std::move(cls)),
+        combiner_(std::move(combiner)),
+        first_(std::move(first)),
+        second_(std::move(second)),
+        tokens_(count_tokens()),
+        position_(tokens_, combiner_.dim()) {
+    for (const auto& e : encoders_)
+      if (e.dim() != combiner_.dim())
+        throw shape_error("admn.gate.shape", "an encoder gives " + std::to_string(e.dim()) +
+                                                 " features, the combiner takes " +
+                                                 std::to_string(combiner_.dim()));
+  }
+
+  [[nodiscard]] std::size_t count_tokens() const noexcept {
+    std::size_t n = cls_ ? 1 : 0;
+    for (const std::size_t e : encoded_) n += e;
+    return n;
+  }
+
+  std::vector<conv_encoder> encoders_;
+  std::vector<std::size_t> encoded_;
+  std::vector<std::array<std::size_t, 4>> shapes_;  // per modality: instances, C, H, W
+  std::optional<tensor> cls_;
+  transformer_encoder combiner_;
+  layers::linear first_;
+  layers::linear second_;
+  std::size_t tokens_;
+  layers::sinusoidal_position_embedding position_;
+};
+
+// ---- experts ---------------------------------------------------------------------------------
+
+// What gated_experts needs to know of an expert type: a model::network's modalities.
+template <class Net>
+struct expert_traits : std::false_type {};
+template <class Controller, class Fusion, class Head, class... Modalities>
+struct expert_traits<network<Controller, Fusion, Head, Modalities...>> : std::true_type {
+  static constexpr std::size_t count = sizeof...(Modalities);
+  static constexpr std::array<std::string_view, count> names{Modalities::name()...};
+  static constexpr std::array<std::size_t, count> channels{Modalities::input_channels...};
+};
+
+// Represents: one expert path — a model::network over a subset of the modalities.
+template <class N>
+concept expert_network = expert_traits<N>::value;
+
+namespace detail {
+
+// The union of the experts' modalities, in order of first appearance.
+template <class... Experts>
+struct modality_union {
+  static constexpr std::size_t capacity = (expert_traits<Experts>::count + ...);
+  struct table {
+    std::array<std::string_view, capacity> names{};
+    std::array<std::size_t, capacity> channels{};
+    std::size_t count = 0;
+    bool consistent = true;  // one channel count per name
+  };
+  template <class E>
+  static constexpr void add(table& t) {
+    for (std::size_t i = 0; i < expert_traits<E>::count; ++i) {
+      bool found = false;
+      for (std::size_t j = 0; j < t.count; ++j)
+        if (t.names[j] == expert_traits<E>::names[i]) {
+          found = true;
+          t.consistent = t.consistent && t.channels[j] == expert_traits<E>::channels[i];
+        }
+      if (!found) {
+        t.names[t.count] = expert_traits<E>::names[i];
+        t.channels[t.count] = expert_traits<E>::channels[i];
+        ++t.count;
+      }
+    }
+  }
+  static consteval table make() {
+    table t;
+    (add<Experts>(t), ...);
+    return t;
+  }
+  static constexpr table value = make();
+};
+
+}  // namespace detail
+
+struct gated_experts_config {
+  gate_config gate{};
+  // The gate's encoder per modality (union order); default: Resize 100×100, pool 3×3,
+  // every instance (ADMN_SPEC §4.2).
+  std::vector<controller_encoder_config> gate_encoders{};
+  std::vector<std::string> expert_prefixes{};  // expert k's keys live under this prefix
+  std::vector<network_config> experts{};       // expert k's own config (relative to its prefix)
+};
+
+struct gated_run_options {
+  std::vector<std::size_t> paths{};  // one per sample: bypass the gate (static baselines, tests)
+};
+
+struct gated_result {
+  tensor gate_logits;              // (B, K); empty when the paths were given
+  std::vector<std::size_t> paths;  // the expert each sample ran
+  std::vector<std::size_t> macs;   // per sample: gate (when it ran) + the chosen expert
+  named_outputs outputs;           // per sample from its expert
+  [[nodiscard]] const tensor& output(std::string_view name) const {
+    for (const auto& [n, t] : outputs)
+      if (n == name) return t;
+    throw argument_error("admn.result.output", "no output named '" + std::string(name) + "'");
+  }
+};
+
+// Represents: DynMM's modality-level gating (and AdaMML) over typed expert networks.
+// Requires:   1 ≤ K ≤ 64 experts, each a model::network; a modality shared by experts
+//             has one input channel count.
+// Ensures:    run() computes the gate and, per sample, the chosen expert only;
+//             const and thread-safe with one workspace per thread.
+template <class... Experts>
+requires(expert_network<Experts>&&...) class gated_experts {
+  static_assert(sizeof...(Experts) >= 1 && sizeof...(Experts) <= 64,
+                "admn: gated_experts needs 1 to 64 experts");
+  using modalities_table = detail::modality_union<Experts...>;
+  static_assert(modalities_table::value.consistent,
+                "admn: two experts declare the same modality with different input channels");
+
+ public:
+  static constexpr std::size_t path_count = sizeof...(Experts);
+  static constexpr std::size_t modality_count = modalities_table::value.count;
+
+  // The inputs run() takes, in order.
+  [[nodiscard]] static constexpr std::array<std::string_view, modality_count> modality_names() noexcept {
+    std::array<std::string_view, modality_count> out{};
+    for (std::size_t m = 0; m < modality_count; ++m) out[m] = modalities_table::value.names[m];
+    return out;
+  }
+
+  // Throws config_error when the config does not describe every expert or two
+  // experts disagree on a modality's instances or image size; load_error for
+  // missing or mis-shaped tensors.
+  static gated_experts load(const io::weight_source& w, const gated_experts_config& config) {
+    if (config.experts.size() != path_count || config.expert_prefixes.size() != path_count)
+      throw config_error("admn.experts.config",
+                         "gated_experts has " + std::to_string(path_count) + " experts; the config gives " +
+                             std::to_string(config.experts.size()) + " configs and " +
+                             std::to_string(config.expert_prefixes.size()) + " prefixes");
+    if (!config.gate_encoders.empty() && config.gate_encoders.size() != modality_count)
+      throw config_error("admn.experts.config",
+                         "give one gate encoder per modality (" + std::to_string(modality_count) + ")");
+    const auto names = modality_names();
+    std::array<std::vector<std::size_t>, path_count> uses{};
+    std::array<std::optional<modality_config>, modality_count> seen{};
+    for_each_expert([&]<std::size_t k, class E>(std::integral_constant<std::size_t, k>,
+                                                std::type_identity<E>) {
+      const auto& ec = config.experts[k];
+      if (ec.modalities.size() != expert_traits<E>::count)
+        throw config_error("admn.experts.config",
+                           "expert " + std::to_string(k) + " has " + std::to_string(expert_traits<E>::count) +
+                               " modalities, its config describes " + std::to_string(ec.modalities.size()));
+      for (std::size_t j = 0; j < expert_traits<E>::count; ++j) {
+        const std::size_t m = index_of(expert_traits<E>::names[j]);
+        uses[k].push_back(m);
+        const auto& mc = ec.modalities[j];
+        if (!seen[m]) {
+          seen[m] = mc;
+        } else if (seen[m]->instances != mc.instances || seen[m]->image != mc.image) {
+          throw config_error(
+              "admn.experts.modality",
+              "experts disagree on the instances or image size of modality '" + std::string(names[m]) + "'");
+        }
+      }
+    });
+    std::vector<gate_input> gate_inputs;
+    for (std::size_t m = 0; m < modality_count; ++m)
+      gate_inputs.push_back(
+          {std::string(names[m]), modalities_table::value.channels[m], seen[m]->image[0], seen[m]->image[1],
+           seen[m]->instances,
+           config.gate_encoders.empty() ? controller_encoder_config{} : config.gate_encoders[m]});
+    modality_gate gate = modality_gate::load(w, config.gate, gate_inputs);
+    if (gate.paths() != path_count)
+      throw config_error("admn.experts.paths", "the gate scores " + std::to_string(gate.paths()) +
+                                                   " paths, there are " + std::to_string(path_count) +
+                                                   " experts");
+    auto experts = [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return std::tuple<Experts...>(Experts::load(w.sub(config.expert_prefixes[K]), config.experts[K])...);
+    }
+    (std::index_sequence_for<Experts...>{});
+    std::array<modality_config, modality_count> modalities{};
+    for (std::size_t m = 0; m < modality_count; ++m) modalities[m] = *seen[m];
+    return gated_experts(std::move(gate), std::move(experts), std::move(uses), std::move(modalities));
+  }
+
+  [[nodiscard]] const modality_gate& gate() const noexcept { return gate_; }
+  template <std::size_t K>
+  [[nodiscard]] const auto& expert() const noexcept {
+    return std::get<K>(experts_);
+  }
+  // The modalities (indices into modality_names()) expert k uses.
+  [[nodiscard]] std::span<const std::size_t> path_modalities(std::size_t k) const noexcept {
+    return uses_[k];
+  }
+  // MACs of one sample through expert k (every block of its backbones).
+  [[nodiscard]] std::size_t expert_macs(std::size_t k) const noexcept { return expert_macs_[k]; }
+  [[nodiscard]] std::size_t gate_macs() const noexcept { return gate_.macs(1); }
+  // What computing every expert costs per sample (AdaMML_Model_All in PyTorch).
+  [[nodiscard]] std::size_t all_experts_macs() const noexcept {
+    std::size_t total = gate_macs();
+    for (const std::size_t m : expert_macs_) total += m;
+    return total;
+  }
+
+  [[nodiscard]] workspace make_workspace(std::size_t batch = 1) const {
+    return workspace(workspace_floats(batch));
+  }
+  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const {
+    std::size_t most = gate_.workspace_floats(batch);
+    for_each_expert(
+        [&]<std::size_t k, class E>(std::integral_constant<std::size_t, k>, std::type_identity<E>) {
+          std::size_t gathered = 0;
+          for (const std::size_t m : uses_[k]) gathered += workspace::rounded(batch * sample_floats(m));
+          most = std::max(most, gathered + std::get<k>(experts_).workspace_floats(batch));
+        });
+    return most;
+  }
+
+  // inputs[m]: (B, instances_m, C_m, H_m, W_m) in modality_names() order. Throws
+  // shape_error on a wrong input, argument_error on a bad path.
+  [[nodiscard]] gated_result run(std::span<const const_view> inputs, const gated_run_options& options,
+                                 workspace& ws) const {
+    const std::size_t batch = check_inputs(inputs);
+    gated_result result;
+    if (options.paths.empty()) {
+      result.gate_logits = tensor(shape{batch, path_count});
+      gate_.forward(inputs, result.gate_logits.view(), ws);
+      for (std::size_t b = 0; b < batch; ++b)
+        result.paths.push_back(modality_gate::select(
+            std::span<const float>(result.gate_logits.data() + b * path_count, path_count)));
+    } else {
+      if (options.paths.size() != batch)
+        throw argument_error("admn.experts.paths", std::to_string(options.paths.size()) + " paths for " +
+                                                       std::to_string(batch) + " samples");
+      for (const std::size_t k : options.paths)
+        if (k >= path_count)
+          throw argument_error("admn.experts.paths", "path " + std::to_string(k) + " does not exist (" +
+                                                         std::to_string(path_count) + " experts)");
+      result.paths = options.paths;
+    }
+    for (const std::size_t k : result.paths)
+      result.macs.push_back(expert_macs_[k] + (options.paths.empty() ? gate_macs() : 0));
+
+    for_each_expert(
+        [&]<std::size_t k, class E>(std::integral_constant<std::size_t, k>, std::type_identity<E>) {
+          std::vector<std::size_t> group;
+          for (std::size_t b = 0; b < batch; ++b)
+            if (result.paths[b] == k) group.push_back(b);
+          if (group.empty()) return;
+          workspace::scope scope(ws);
+          std::array<const_view, expert_traits<E>::count> views{};
+          const bool everyone = group.size() == batch;
+          for (std::size_t j = 0; j < expert_traits<E>::count; ++j) {
+            const std::size_t m = uses_[k][j];
+            if (everyone) {
+              views[j] = inputs[m];
+              continue;
+            }
+            const std::size_t per = sample_floats(m);
+            const auto dims = inputs[m].shape().dims();
+            const shape gathered_shape{group.size(), dims[1], dims[2], dims[3], dims[4]};
+            float* gathered = ws.take(group.size() * per);
+            for (std::size_t g = 0; g < group.size(); ++g)
+              std::memcpy(gathered + g * per, inputs[m].data() + group[g] * per, per * sizeof(float));
+            views[j] = const_view(gathered, gathered_shape);
+          }
+          const E& net = std::get<k>(experts_);
+          const auto depths = net.depths();
+          const network_result out = net.run(views, {.plan = adaptive::layer_plan::all(depths)}, ws);
+          scatter(out.outputs, group, batch, k, result.outputs);
+        });
+    return result;
+  }
+
+  // The gate, every expert with its MACs per sample, and their modalities.
+  [[nodiscard]] std::string describe() const {
+    std::ostringstream out;
+    const auto names = modality_names();
+    out << "gated experts: " << path_count << " paths over " << modality_count << " modalities (";
+    for (std::size_t m = 0; m < modality_count; ++m) out << (m ? ", " : "") << names[m];
+    out << ")\n  " << gate_.describe() << ", " << fixed(static_cast<double>(gate_macs()) / 1e6) << " MMAC\n";
+    for (std::size_t k = 0; k < path_count; ++k) {
+      out << "  path " << k << ": {";
+      for (std::size_t j = 0; j < uses_[k].size(); ++j) out << (j ? ", " : "") << names[uses_[k][j]];
+      out << "}, " << fixed(static_cast<double>(expert_macs_[k]) / 1e6) << " MMAC\n";
+    }
+    return out.str();
+  }
+
+ private:
+  gated_experts(modality_gate gate, std::tuple<Experts...> experts,
+                std::array<std::vector<std::size_t>, path_count> uses,
+                std::array<modality_config, modality_count> modalities)
+      : gate_(std::move(gate)),
+        experts_(std::move(experts)),
+        uses_(std::move(uses)),
+        modalities_(std::move(modalities)) {
+    for_each_expert(
+        [&]<std::size_t k, class E>(std::integral_constant<std::size_t, k>, std::type_identity<E>) {
+          const E& net = std::get<k>(experts_);
+          expert_macs_[k] = net.macs(adaptive::layer_plan::all(net.depths()), false);
+        });
+  }
+
+  template <class Fn>
+  static void for_each_expert(Fn&& fn) {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (fn(std::integral_constant<std::size_t, K>{}, std::type_identity<Experts>{}), ...);
+    }
+    (std::index_sequence_for<Experts...>{});
+  }
+
+  static constexpr std::size_t index_of(std::string_view name) {
+    for (std::size_t m = 0; m < modality_count; ++m)
+      if (modalities_table::value.names[m] == name) return m;
+    return modality_count;
+  }
+
+  static std::string fixed(double v) {
+    std::ostringstream s;
+    s.setf(std::ios::fixed);
+    s.precision(3);
+    s << v;
+    return s.str();
+  }
+
+  // Floats of one sample of modality m.
+  [[nodiscard]] std::size_t sample_floats(std::size_t m) const noexcept {
+    const auto& mc = modalities_[m];
+    return mc.instances * modalities_table::value.channels[m] * mc.image[0] * mc.image[1];
+  }
+
+  std::size_t check_inputs(std::span<const const_view> inputs) const {
+    const auto names = modality_names();
+    if (inputs.size() != modality_count)
+      throw shape_error("admn.experts.inputs", "expected " + std::to_string(modality_count) +
+                                                   " inputs, got " + std::to_string(inputs.size()));
+    std::size_t batch = 0;
+    for (std::size_t m = 0; m < modality_count; ++m) {
+      const auto& mc = modalities_[m];
+      const const_view in = inputs[m];
+      const std::size_t c = modalities_table::value.channels[m];
+      const bool ok = in.rank() == 5 && in.extent(0) > 0 && in.extent(1) == mc.instances &&
+                      in.extent(2) == c && in.extent(3) == mc.image[0] && in.extent(4) == mc.image[1] &&
+                      in.is_contiguous();
+      if (!ok)
+        throw shape_error("admn.experts.input",
+                          "input '" + std::string(names[m]) + "' must be a contiguous [B," +
+                              std::to_string(mc.instances) + "," + std::to_string(c) + "," +
+                              std::to_string(mc.image[0]) + "," + std::to_string(mc.image[1]) + "], got " +
+                              in.shape().to_string());
+      if (m == 0) batch = in.extent(0);
+      if (in.extent(0) != batch)
+        throw shape_error("admn.experts.batch", "input '" + std::string(names[m]) + "' has batch " +
+                                                    std::to_string(in.extent(0)) + ", input '" +
+                                                    std::string(names[0]) + "' has " + std::to_string(batch));
+    }
+    return batch;
+  }
+
+  // Copies the group's rows of an expert's outputs into the batch-wide outputs,
+  // creating them on first use. Throws config_error [admn.experts.outputs] when
+  // experts name or shape their outputs differently.
+  static void scatter(const named_outputs& from, const std::vector<std::size_t>& group, std::size_t batch,
+                      std::size_t k, named_outputs& to) {
+    if (!to.empty() && to.size() != from.size())
+      throw config_error("admn.experts.outputs", "expert " + std::to_string(k) + " gives " +
+                                                     std::to_string(from.size()) +
+                                                     " outputs, another gives " + std::to_string(to.size()));
+    for (std::size_t o = 0; o < from.size(); ++o) {
+      const auto& [name, value] = from[o];
+      const std::size_t per = value.size() / group.size();
+      if (to.size() == o) {
+        auto dims = value.shape().dims();
+        std::vector<std::size_t> full(dims.begin(), dims.end());
+        full[0] = batch;
+        to.emplace_back(name, tensor(shape(std::span<const std::size_t>(full))));
+      }
+      auto& [to_name, target] = to[o];
+      if (to_name != name || target.size() != per * batch)
+        throw config_error("admn.experts.outputs", "expert " + std::to_string(k) + "'s output '" + name +
+                                                       "' does not match the other experts' '" + to_name +
+                                                       "'");
+      for (std::size_t g = 0; g < group.size(); ++g)
+        std::memcpy(target.data() + group[g] * per, value.data() + g * per, per * sizeof(float));
+    }
+  }
+
+  modality_gate gate_;
+  std::tuple<Experts...> experts_;
+  std::array<std::vector<std::size_t>, path_count> uses_;
+  std::array<modality_config, modality_count> modalities_;
+  std::array<std::size_t, path_count> expert_macs_{};
+};
+
+// DynMM on one shared network: every block of the modalities whose bit is set in
+// `modalities` (bit m = modality m), nothing of the others. Throws argument_error
+// [admn.plan.modalities] for more than max_modalities depths.
+[[nodiscard]] inline adaptive::layer_plan modality_subset_plan(std::uint32_t modalities,
+                                                               std::span<const std::size_t> depths) {
+  adaptive::layer_plan plan(depths);
+  for (std::size_t m = 0; m < depths.size(); ++m)
+    if ((modalities >> m) & 1u) plan[m] = adaptive::layer_mask::all(depths[m]);
+  return plan;
+}
+
+}  // namespace admn::model

@@ -1,0 +1,110 @@
+// AdaMTL composition: the policy's decision rule, MAC targets, mask override, errors.
+#include <admn/model/adamtl.hpp>
+
+#include "common/fixture.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+using admn::tensor;
+namespace m = admn::model;
+
+namespace {
+
+template <class Fn>
+std::string error_id(Fn&& fn) {
+  try {
+    fn();
+  } catch (const admn::error& e) {
+    return e.id();
+  }
+  return "none";
+}
+
+m::multi_task_config config() {
+  return {.encoder = {.heads = 2},
+          .policy_prefixes = {"policy.scene.", "policy.distance."},
+          .tasks = {{"scene", m::task_kind::classification}, {"distance", m::task_kind::regression}},
+          .image = {32, 32}};
+}
+
+}  // namespace
+
+TEST_CASE("the policy keeps blocks with a positive logit, the largest first under a budget") {
+  const admn::test::fixture f("related/adamtl.safetensors");
+  const auto net = m::multi_task_network::load(f.weights(), config());
+  const float z[] = {0.5f, -1.0f, 2.0f, 0.5f, 0.0f, 1.0f};
+  CHECK(net.select(z, std::nullopt).to_string() == "101101");  // 0 is not > 0
+  CHECK(net.select(z, 2).to_string() == "001001");
+  CHECK(net.select(z, 3).to_string() == "101001");  // tie 0.5 at blocks 0 and 3: the lower index
+  CHECK(net.select(z, 0).to_string() == "000000");
+  CHECK(net.select(z, 10).to_string() == "101101");
+  const float nan[] = {0.5f, std::nanf(""), 0, 0, 0, 0};
+  CHECK(error_id([&] { (void)net.select(nan, std::nullopt); }) == "admn.policy.nan");
+  CHECK(error_id([&] { (void)net.select(std::span<const float>(z, 5), std::nullopt); }) ==
+        "admn.policy.scores");
+}
+
+TEST_CASE("a MAC target becomes a block budget, a mask bypasses the policy, samples group by mask") {
+  const admn::test::fixture f("related/adamtl.safetensors");
+  const auto net = m::multi_task_network::load(f.weights(), config());
+  const std::size_t fixed = net.fixed_macs(), block = net.encoder().block_macs(1);
+  CHECK(net.budget_for(fixed) == 0);
+  CHECK(net.budget_for(fixed + 2 * block + block / 2) == 2);
+  CHECK(net.budget_for(fixed + 100 * block) == 6);
+  CHECK(error_id([&] { (void)net.budget_for(fixed - 1); }) == "admn.budget.too_small");
+  MESSAGE(net.describe());
+
+  const tensor image = f.get("image");
+  auto ws = net.make_workspace(4);
+  const auto free = net.run(image.view(), {}, ws);
+  const auto capped = net.run(image.view(), {.max_macs = fixed + 2 * block}, ws);
+  for (std::size_t b = 0; b < 4; ++b) {
+    CHECK(capped.masks[b].count() <= 2);
+    CHECK(capped.macs[b] <= fixed + 2 * block);
+    CHECK(free.macs[b] == fixed + free.masks[b].count() * block);
+  }
+  // Forcing every sample to the blocks sample 2 chose reproduces sample 2's outputs.
+  const auto forced = net.run(image.view(), {.mask = free.masks[2]}, ws);
+  CHECK(forced.policy_logits.size() == 0);
+  CHECK(forced.macs[0] == net.macs(free.masks[2], false));
+  const auto& a = forced.output("scene");
+  const auto& b = free.output("scene");
+  for (std::size_t j = 0; j < 5; ++j) CHECK(a(2, j) == doctest::Approx(b(2, j)).epsilon(1e-6));
+  // Per sample, the same as running it alone.
+  for (std::size_t s = 0; s < 4; ++s) {
+    const admn::const_view one(image.data() + s * 3 * 32 * 32, admn::shape{1, 3, 32, 32});
+    const auto single = net.run(one, {}, ws);
+    CHECK(single.masks[0] == free.masks[s]);
+    CHECK(single.output("distance")(0, 1) == doctest::Approx(free.output("distance")(s, 1)).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("multi-task networks reject bad configs and inputs with typed errors") {
+  const admn::test::fixture f("related/adamtl.safetensors");
+  auto c = config();
+  c.tasks.clear();
+  CHECK(error_id([&] { (void)m::multi_task_network::load(f.weights(), c); }) == "admn.multitask.tasks");
+  c = config();
+  c.tasks.push_back({"scene"});
+  CHECK(error_id([&] { (void)m::multi_task_network::load(f.weights(), c); }) == "admn.multitask.tasks");
+  c = config();
+  c.policy_prefixes.clear();
+  CHECK(error_id([&] { (void)m::multi_task_network::load(f.weights(), c); }) == "admn.multitask.policy");
+  c = config();
+  c.tasks.push_back({"depth"});
+  CHECK(error_id([&] { (void)m::multi_task_network::load(f.weights(), c); }) == "admn.load.missing");
+
+  const auto net = m::multi_task_network::load(f.weights(), config());
+  auto ws = net.make_workspace(4);
+  tensor wrong(admn::shape{1, 3, 16, 16}), channels(admn::shape{1, 1, 32, 32});
+  CHECK(error_id([&] { (void)net.run(wrong.view(), {}, ws); }) == "admn.multitask.input");
+  CHECK(error_id([&] { (void)net.run(channels.view(), {}, ws); }) == "admn.vit.input");
+  const tensor image = f.get("image");
+  CHECK(error_id([&] { (void)net.run(image.view(), {.mask = admn::adaptive::layer_mask(5)}, ws); }) ==
+        "admn.multitask.mask");
+  CHECK(error_id([&] { (void)net.run(image.view(), {.max_macs = 10}, ws); }) == "admn.budget.too_small");
+  CHECK(error_id([&] { (void)net.run(image.view(), {}, ws).output("depth"); }) == "admn.result.output");
+}
