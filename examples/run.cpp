@@ -92,21 +92,33 @@ arguments parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     const auto value = [&]() -> std::string_view {
-      if (i + 1 >= argc) throw admn::argument_error("admn.cli.missing_value", std::string(flag) + " needs a value");
+      if (i + 1 >= argc)
+        throw admn::argument_error("admn.cli.missing_value", std::string(flag) + " needs a value");
       return argv[++i];
     };
-    if (flag == "--model") a.model = value();
-    else if (flag == "--input") a.input = value();
-    else if (flag == "--output") a.output = value();
-    else if (flag == "--budget") a.budget = parse_count(flag, value());
-    else if (flag == "--plan") a.plan = std::string(value());
-    else if (flag == "--latency-budget") a.latency_budget = parse_ms(flag, value());
-    else if (flag == "--profile") a.profile = std::string(value());
-    else if (flag == "--threads") a.threads = static_cast<int>(parse_count(flag, value()));
-    else if (flag == "--no-antialias") a.antialias = false;
-    else throw admn::argument_error("admn.cli.unknown_flag", "unknown argument '" + std::string(flag) + "'");
+    if (flag == "--model")
+      a.model = value();
+    else if (flag == "--input")
+      a.input = value();
+    else if (flag == "--output")
+      a.output = value();
+    else if (flag == "--budget")
+      a.budget = parse_count(flag, value());
+    else if (flag == "--plan")
+      a.plan = std::string(value());
+    else if (flag == "--latency-budget")
+      a.latency_budget = parse_ms(flag, value());
+    else if (flag == "--profile")
+      a.profile = std::string(value());
+    else if (flag == "--threads")
+      a.threads = static_cast<int>(parse_count(flag, value()));
+    else if (flag == "--no-antialias")
+      a.antialias = false;
+    else
+      throw admn::argument_error("admn.cli.unknown_flag", "unknown argument '" + std::string(flag) + "'");
   }
-  for (const auto& [name, v] : {std::pair{"--model", &a.model}, {"--input", &a.input}, {"--output", &a.output}})
+  for (const auto& [name, v] :
+       {std::pair{"--model", &a.model}, {"--input", &a.input}, {"--output", &a.output}})
     if (v->empty()) throw admn::argument_error("admn.cli.missing_flag", std::string(name) + " is required");
   if (int(a.budget.has_value()) + int(a.plan.has_value()) + int(a.latency_budget.has_value()) > 1)
     throw admn::argument_error("admn.cli.conflict", "give one of --budget, --plan and --latency-budget");
@@ -114,7 +126,8 @@ arguments parse(int argc, char** argv) {
     throw admn::argument_error("admn.cli.budget", "give --budget L, --plan SPEC or --latency-budget MS");
   if (a.profile && !a.latency_budget)
     throw admn::argument_error("admn.cli.conflict", "--profile is used with --latency-budget only");
-  if (a.threads > 1024) throw admn::argument_error("admn.cli.value", "--threads " + std::to_string(a.threads) + " is too many");
+  if (a.threads > 1024)
+    throw admn::argument_error("admn.cli.value", "--threads " + std::to_string(a.threads) + " is too many");
   return a;
 }
 
@@ -158,75 +171,85 @@ admn::adaptive::latency_profile host_profile(const Net& net, const arguments& ar
 }
 
 int run(const arguments& args) {
-  const auto model = std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(args.model));
-  const auto inputs = std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(args.input));
+  const auto model =
+      std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(args.model));
+  const auto inputs =
+      std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(args.input));
   const admn::io::weight_source input_source(inputs);
 
-  return admn::models::with_network(model, args.antialias, [&](const auto& net, const admn::io::weight_source&) {
-    using net_type = std::decay_t<decltype(net)>;
-    std::vector<admn::tensor> tensors;
-    std::vector<admn::const_view> views;
-    for (const std::string_view name : net_type::modality_names()) {
-      if (!inputs->contains(name))
-        throw admn::load_error("admn.run.missing_input", "input file '" + args.input + "' has no tensor '" +
-                                                             std::string(name) + "'");
-      tensors.push_back(input_source.load(name));
-    }
-    for (const auto& t : tensors) views.push_back(t.view());
+  return admn::models::with_network(
+      model, args.antialias, [&](const auto& net, const admn::io::weight_source&) {
+        using net_type = std::decay_t<decltype(net)>;
+        std::vector<admn::tensor> tensors;
+        std::vector<admn::const_view> views;
+        for (const std::string_view name : net_type::modality_names()) {
+          if (!inputs->contains(name))
+            throw admn::load_error(
+                "admn.run.missing_input",
+                "input file '" + args.input + "' has no tensor '" + std::string(name) + "'");
+          tensors.push_back(input_source.load(name));
+        }
+        for (const auto& t : tensors) views.push_back(t.view());
 
-    admn::model::run_options options;
-    if (args.budget) options.budget = *args.budget;
-    if (args.plan) {
-      const auto depths = net.depths();
-      options.plan = admn::adaptive::parse_plan(*args.plan, depths);
-    }
-    const std::size_t batch = views.front().rank() > 0 ? views.front().extent(0) : 1;
-    admn::workspace ws = net.make_workspace(batch);
-    std::optional<admn::adaptive::budget_choice> choice;
-    if (args.latency_budget) {
-      if (!net.has_controller())
-        throw admn::argument_error("admn.cli.budget", "--latency-budget needs a network with a controller");
-      const admn::adaptive::latency_profile profile = host_profile(net, args, batch);
-      choice = admn::adaptive::plan_for_latency(profile.ms, *args.latency_budget);
-      options.budget = choice->layers;
-      // Warm-up: the profile's figures are of warm runs (caches, workspace pages).
-      (void)admn::kernels::with_threads(args.threads, [&] { return net.run(views, options, ws); });
-    }
-    const auto start = std::chrono::steady_clock::now();
-    const admn::model::network_result result =
-        admn::kernels::with_threads(args.threads, [&] { return net.run(views, options, ws); });
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        admn::model::run_options options;
+        if (args.budget) options.budget = *args.budget;
+        if (args.plan) {
+          const auto depths = net.depths();
+          options.plan = admn::adaptive::parse_plan(*args.plan, depths);
+        }
+        const std::size_t batch = views.front().rank() > 0 ? views.front().extent(0) : 1;
+        admn::workspace ws = net.make_workspace(batch);
+        std::optional<admn::adaptive::budget_choice> choice;
+        if (args.latency_budget) {
+          if (!net.has_controller())
+            throw admn::argument_error("admn.cli.budget",
+                                       "--latency-budget needs a network with a controller");
+          const admn::adaptive::latency_profile profile = host_profile(net, args, batch);
+          choice = admn::adaptive::plan_for_latency(profile.ms, *args.latency_budget);
+          options.budget = choice->layers;
+          // Warm-up: the profile's figures are of warm runs (caches, workspace pages).
+          (void)admn::kernels::with_threads(args.threads, [&] { return net.run(views, options, ws); });
+        }
+        const auto start = std::chrono::steady_clock::now();
+        const admn::model::network_result result =
+            admn::kernels::with_threads(args.threads, [&] { return net.run(views, options, ws); });
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 
-    // layer_mask as U8 (B, M, depth): all backbones of ADMN have the same depth.
-    const auto depths = net.depths();
-    const std::size_t depth = *std::max_element(depths.begin(), depths.end());
-    std::vector<std::uint8_t> mask(batch * net_type::modality_count * depth, 0);
-    for (std::size_t b = 0; b < batch; ++b)
-      for (std::size_t m = 0; m < net_type::modality_count; ++m)
-        for (std::size_t l = 0; l < depths[m]; ++l)
-          mask[(b * net_type::modality_count + m) * depth + l] = result.plans[b][m].kept(l) ? 1 : 0;
-    std::vector<admn::io::tensor_entry> entries;
-    entries.push_back({"layer_mask", admn::dtype::u8, {batch, net_type::modality_count, depth},
-                       std::as_bytes(std::span<const std::uint8_t>(mask))});
-    if (!args.plan) {
-      entries.push_back(admn::io::entry("controller_logits", result.controller_logits));
-      entries.push_back(admn::io::entry("qoi", result.qoi));
-    }
-    for (const auto& [name, t] : result.outputs) entries.push_back(admn::io::entry(name, t));
-    admn::io::save(args.output, entries, {{"admn.arch", admn::models::arch_of(*model)}});
+        // layer_mask as U8 (B, M, depth): all backbones of ADMN have the same depth.
+        const auto depths = net.depths();
+        const std::size_t depth = *std::max_element(depths.begin(), depths.end());
+        std::vector<std::uint8_t> mask(batch * net_type::modality_count * depth, 0);
+        for (std::size_t b = 0; b < batch; ++b)
+          for (std::size_t m = 0; m < net_type::modality_count; ++m)
+            for (std::size_t l = 0; l < depths[m]; ++l)
+              mask[(b * net_type::modality_count + m) * depth + l] = result.plans[b][m].kept(l) ? 1 : 0;
+        std::vector<admn::io::tensor_entry> entries;
+        entries.push_back({"layer_mask",
+                           admn::dtype::u8,
+                           {batch, net_type::modality_count, depth},
+                           std::as_bytes(std::span<const std::uint8_t>(mask))});
+        if (!args.plan) {
+          entries.push_back(admn::io::entry("controller_logits", result.controller_logits));
+          entries.push_back(admn::io::entry("qoi", result.qoi));
+        }
+        for (const auto& [name, t] : result.outputs) entries.push_back(admn::io::entry(name, t));
+        admn::io::save(args.output, entries, {{"admn.arch", admn::models::arch_of(*model)}});
 
-    const std::string what = args.plan ? "plan " + *args.plan : "budget " + std::to_string(*options.budget);
-    std::fprintf(stderr, "admn-run: %s, batch %zu, %s, %.2f ms\n", admn::models::arch_of(*model).c_str(), batch,
-                 what.c_str(), ms);
-    if (choice)
-      std::fprintf(stderr, "  latency budget %.2f ms: chose L = %zu, predicted %.2f ms (best split %.2f ms), "
-                           "measured %.2f ms, %s\n",
-                   *args.latency_budget, choice->layers, choice->predicted, choice->best_case, ms,
-                   ms <= *args.latency_budget ? "within budget" : "OVER budget");
-    for (std::size_t b = 0; b < batch; ++b)
-      std::fprintf(stderr, "  sample %zu: plan %s\n", b, result.plans[b].to_string().c_str());
-    return 0;
-  });
+        const std::string what =
+            args.plan ? "plan " + *args.plan : "budget " + std::to_string(*options.budget);
+        std::fprintf(stderr, "admn-run: %s, batch %zu, %s, %.2f ms\n", admn::models::arch_of(*model).c_str(),
+                     batch, what.c_str(), ms);
+        if (choice)
+          std::fprintf(stderr,
+                       "  latency budget %.2f ms: chose L = %zu, predicted %.2f ms (best split %.2f ms), "
+                       "measured %.2f ms, %s\n",
+                       *args.latency_budget, choice->layers, choice->predicted, choice->best_case, ms,
+                       ms <= *args.latency_budget ? "within budget" : "OVER budget");
+        for (std::size_t b = 0; b < batch; ++b)
+          std::fprintf(stderr, "  sample %zu: plan %s\n", b, result.plans[b].to_string().c_str());
+        return 0;
+      });
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -15,7 +16,9 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <unistd.h>
+
+// The admn-run binary exists only when the examples are built.
+#ifdef ADMN_RUN
 
 namespace fs = std::filesystem;
 
@@ -43,9 +46,10 @@ fs::path write_inputs(const admn::test::fixture& cases, const std::string& case_
   std::vector<admn::tensor> tensors;
   for (const auto& m : modalities) tensors.push_back(cases.get(case_name + "." + m));
   std::vector<admn::io::tensor_entry> entries;
-  for (std::size_t i = 0; i < modalities.size(); ++i) entries.push_back(admn::io::entry(modalities[i], tensors[i]));
-  const fs::path path =
-      fs::temp_directory_path() / ("admn-run-in-" + case_name + "-" + std::to_string(getpid()) + ".safetensors");
+  for (std::size_t i = 0; i < modalities.size(); ++i)
+    entries.push_back(admn::io::entry(modalities[i], tensors[i]));
+  const fs::path path = fs::temp_directory_path() /
+                        ("admn-run-in-" + case_name + "-" + std::to_string(getpid()) + ".safetensors");
   admn::io::save(path, entries);
   return path;
 }
@@ -60,17 +64,19 @@ TEST_CASE("admn-run reproduces the reference networks, including per-sample plan
     std::vector<std::string> modalities;
     std::vector<std::string> outputs;
   };
-  const arch_case archs[] = {{"gtdm", {"zed_camera_left", "realsense_camera_depth"}, {"pred_cov", "pred_mean"}},
-                             {"ave", {"image", "audio"}, {"logits"}},
-                             {"mmfi", {"rgb", "depth"}, {"logits"}}};
+  const arch_case archs[] = {
+      {"gtdm", {"zed_camera_left", "realsense_camera_depth"}, {"pred_cov", "pred_mean"}},
+      {"ave", {"image", "audio"}, {"logits"}},
+      {"mmfi", {"rgb", "depth"}, {"logits"}}};
   for (const auto& a : archs) {
     CAPTURE(a.arch);
     const admn::test::fixture cases("networks/" + a.arch + "_small_cases.safetensors");
     const fs::path in = write_inputs(cases, "b3_l4_aa", a.modalities);
     const fs::path out = fs::temp_directory_path() / "admn-run-out.safetensors";
-    const std::string model_path = std::string(ADMN_TEST_FIXTURES) + "/networks/" + a.arch + "_small.safetensors";
-    const outcome r = run_tool("--model " + model_path + " --input " + in.string() + " --output " + out.string() +
-                               " --budget 4 --threads 2");
+    const std::string model_path =
+        std::string(ADMN_TEST_FIXTURES) + "/networks/" + a.arch + "_small.safetensors";
+    const outcome r = run_tool("--model " + model_path + " --input " + in.string() + " --output " +
+                               out.string() + " --budget 4 --threads 2");
     INFO(r.stderr_text);
     REQUIRE(r.code == 0);
     const auto result = admn::io::safetensors_file::open(out);
@@ -80,7 +86,8 @@ TEST_CASE("admn-run reproduces the reference networks, including per-sample plan
     CHECK(result.keys() == keys);
     const auto mask = result.tensor("layer_mask");
     CHECK(mask.dtype() == admn::dtype::u8);
-    CHECK(std::vector<std::uint64_t>(mask.shape().begin(), mask.shape().end()) == std::vector<std::uint64_t>{3, 2, 4});
+    CHECK(std::vector<std::uint64_t>(mask.shape().begin(), mask.shape().end()) ==
+          std::vector<std::uint64_t>{3, 2, 4});
     const admn::tensor expected_mask = cases.get("b3_l4_aa.layer_mask");
     for (std::size_t i = 0; i < expected_mask.size(); ++i)
       CHECK(static_cast<float>(static_cast<unsigned char>(mask.bytes()[i])) == expected_mask.data()[i]);
@@ -137,7 +144,8 @@ TEST_CASE("admn-run reports bad arguments and inputs with an [admn.…] message 
   }
   // A budget outside [2, 8] for 2 × 4 blocks.
   const fs::path full = write_inputs(cases, "b1_l2_aa", {"zed_camera_left", "realsense_camera_depth"});
-  const outcome r = run_tool("--model " + model + " --input " + full.string() + " --output " + out.string() + " --budget 9");
+  const outcome r = run_tool("--model " + model + " --input " + full.string() + " --output " + out.string() +
+                             " --budget 9");
   CHECK(r.code == 1);
   CHECK(r.stderr_text.find("[admn.budget.too_large]") != std::string::npos);
   CHECK_FALSE(fs::exists(out));
@@ -278,3 +286,5 @@ TEST_CASE("admn-run --latency-budget profiles the host once, picks L and reports
   fs::remove(in);
   fs::remove(out);
 }
+
+#endif  // ADMN_RUN

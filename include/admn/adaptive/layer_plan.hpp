@@ -20,7 +20,7 @@ namespace admn::adaptive {
 inline constexpr std::size_t max_modalities = 8;
 
 class layer_plan {
-public:
+ public:
   constexpr layer_plan() noexcept = default;
 
   // Empty masks for backbones of the given depths. Throws argument_error
@@ -88,11 +88,12 @@ public:
     return true;
   }
 
-private:
+ private:
   static std::size_t check_count(std::size_t count) {
     if (count > max_modalities)
-      throw argument_error("admn.plan.modalities", std::to_string(count) + " modalities exceed the maximum of " +
-                                                       std::to_string(max_modalities));
+      throw argument_error(
+          "admn.plan.modalities",
+          std::to_string(count) + " modalities exceed the maximum of " + std::to_string(max_modalities));
     return count;
   }
 

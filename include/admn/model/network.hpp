@@ -41,12 +41,12 @@ namespace admn::model {
 
 // Per-modality settings that no tensor holds.
 struct modality_config {
-  std::string backbone_prefix{};          // default "<name>."
-  std::string adapter_prefix{};           // default "<name>_adapter."
-  std::size_t heads = 12;                 // attention heads of the backbone
-  std::size_t instances = 1;              // images per sample (sensor nodes, frames)
+  std::string backbone_prefix{};               // default "<name>."
+  std::string adapter_prefix{};                // default "<name>_adapter."
+  std::size_t heads = 12;                      // attention heads of the backbone
+  std::size_t instances = 1;                   // images per sample (sensor nodes, frames)
   std::array<std::size_t, 2> image{224, 224};  // height, width of each image
-  controller_encoder_config encoder{};    // what the controller does with this modality
+  controller_encoder_config encoder{};         // what the controller does with this modality
 };
 
 struct network_config {
@@ -67,8 +67,8 @@ struct run_options {
 // The outputs of one run, for a batch of B samples.
 struct network_result {
   std::vector<adaptive::layer_plan> plans;  // one per sample
-  tensor controller_logits;                  // (B, Σ depth): the output head's logits, before forcing
-  tensor qoi;                                // (B, q): the QoI head's output
+  tensor controller_logits;                 // (B, Σ depth): the output head's logits, before forcing
+  tensor qoi;                               // (B, q): the QoI head's output
   std::vector<std::pair<std::string, tensor>> outputs;  // the head's named outputs
   [[nodiscard]] const tensor& output(std::string_view name) const {
     for (const auto& [n, t] : outputs)
@@ -154,14 +154,14 @@ void run_grouped(const vit_backbone& backbone, const_view images, std::size_t pe
 // Ensures:    load() binds every tensor it needs by key with shape checks; run() is
 //             const and thread-safe with one workspace per thread.
 template <class Controller, class Fusion, class Head, class... Modalities>
-  requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &&
-           (modality_type<Modalities> && ...)
-class network {
+requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &&
+    (modality_type<Modalities>&&...) class network {
   static_assert(sizeof...(Modalities) >= 1, "admn: a network needs at least one modality");
-  static_assert(sizeof...(Modalities) <= adaptive::max_modalities, "admn: too many modalities for a layer plan");
+  static_assert(sizeof...(Modalities) <= adaptive::max_modalities,
+                "admn: too many modalities for a layer plan");
   static_assert(detail::names_unique<Modalities...>(), "admn: two modalities of a network share a name");
 
-public:
+ public:
   static constexpr std::size_t modality_count = sizeof...(Modalities);
   using controller_runtime = typename Controller::runtime;
   using fusion_runtime = typename Fusion::runtime;
@@ -183,11 +183,14 @@ public:
       auto& mc = config.modalities[m];
       if (mc.backbone_prefix.empty()) mc.backbone_prefix = std::string(names[m]) + ".";
       if (mc.adapter_prefix.empty()) mc.adapter_prefix = std::string(names[m]) + "_adapter.";
-      if (mc.instances == 0) throw config_error("admn.config.instances", "modality '" + std::string(names[m]) + "' has 0 instances");
+      if (mc.instances == 0)
+        throw config_error("admn.config.instances",
+                           "modality '" + std::string(names[m]) + "' has 0 instances");
     }
     std::vector<vit_backbone> backbones;
     for (std::size_t m = 0; m < modality_count; ++m)
-      backbones.push_back(vit_backbone::load(w.sub(config.modalities[m].backbone_prefix), {.heads = config.modalities[m].heads}));
+      backbones.push_back(vit_backbone::load(w.sub(config.modalities[m].backbone_prefix),
+                                             {.heads = config.modalities[m].heads}));
 
     std::vector<controller_input> controller_inputs;
     for (std::size_t m = 0; m < modality_count; ++m) {
@@ -196,7 +199,8 @@ public:
                                    mc.instances, backbones[m].depth(), mc.encoder});
     }
     std::optional<controller_runtime> controller;
-    if constexpr (Controller::learned) controller.emplace(controller_runtime::load(w, config.controller, controller_inputs));
+    if constexpr (Controller::learned)
+      controller.emplace(controller_runtime::load(w, config.controller, controller_inputs));
 
     fusion_config fusion = config.fusion;
     fusion.adapter_prefixes.clear();
@@ -207,7 +211,8 @@ public:
     }
     fusion_runtime fuse = fusion_runtime::load(w, fusion);
     head_runtime head = head_runtime::load(w.sub(config.head_prefix), fuse.dim());
-    return network(std::move(config), std::move(backbones), std::move(controller), std::move(fuse), std::move(head));
+    return network(std::move(config), std::move(backbones), std::move(controller), std::move(fuse),
+                   std::move(head));
   }
 
   [[nodiscard]] const network_config& config() const noexcept { return config_; }
@@ -241,15 +246,18 @@ public:
   }
 
   // A workspace large enough for batches of up to `batch` samples.
-  [[nodiscard]] workspace make_workspace(std::size_t batch = 1) const { return workspace(workspace_floats(batch)); }
+  [[nodiscard]] workspace make_workspace(std::size_t batch = 1) const {
+    return workspace(workspace_floats(batch));
+  }
 
   [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const {
     std::size_t pre = 0, backbone = 0;
     for_each_modality([&]<class M>(std::size_t m, std::type_identity<M>) {
       const auto& mc = config_.modalities[m];
       const std::size_t images = batch * mc.instances;
-      pre += workspace::rounded(preprocess_runner<typename M::preprocessing>::template scratch_floats<M::input_channels>(
-          images, mc.image[0], mc.image[1]));
+      pre += workspace::rounded(
+          preprocess_runner<typename M::preprocessing>::template scratch_floats<M::input_channels>(
+              images, mc.image[0], mc.image[1]));
       backbone += backbone_floats(m, images);
     });
     std::size_t features = 0;
@@ -265,7 +273,8 @@ public:
   // inputs[m]: (B, instances_m, C_m, H_m, W_m), in modality order, named by
   // modality_names(). Throws shape_error on a wrong input, budget_error on a bad
   // budget, argument_error on a bad plan or a missing budget.
-  [[nodiscard]] network_result run(std::span<const const_view> inputs, const run_options& options, workspace& ws) const {
+  [[nodiscard]] network_result run(std::span<const const_view> inputs, const run_options& options,
+                                   workspace& ws) const {
     const std::size_t batch = check_inputs(inputs);
     workspace::scope scope(ws);
     network_result result;
@@ -276,9 +285,9 @@ public:
       const auto& mc = config_.modalities[m];
       const std::size_t images = batch * mc.instances;
       using runner = preprocess_runner<typename M::preprocessing>;
-      float* scratch = ws.take(runner::template scratch_floats<M::input_channels>(images, mc.image[0], mc.image[1]));
-      const const_view flat =
-          inputs[m].reshape(shape{images, M::input_channels, mc.image[0], mc.image[1]});
+      float* scratch =
+          ws.take(runner::template scratch_floats<M::input_channels>(images, mc.image[0], mc.image[1]));
+      const const_view flat = inputs[m].reshape(shape{images, M::input_channels, mc.image[0], mc.image[1]});
       ready[m] = runner::template run<M::input_channels>(flat, scratch);
     });
 
@@ -317,20 +326,22 @@ public:
     for (std::size_t m = 0; m < modality_count; ++m) {
       const auto& b = backbones_[m];
       const auto& mc = config_.modalities[m];
-      out << "  modality '" << names[m] << "': " << mc.instances << " x " << b.channels() << "x" << mc.image[0] << "x"
-          << mc.image[1] << " -> ViT width " << b.dim() << ", " << b.depth() << " blocks, " << mc.heads << " heads, "
-          << b.tokens() << " tokens; " << fixed(static_cast<double>(b.block_macs(mc.instances)) / 1e9)
+      out << "  modality '" << names[m] << "': " << mc.instances << " x " << b.channels() << "x"
+          << mc.image[0] << "x" << mc.image[1] << " -> ViT width " << b.dim() << ", " << b.depth()
+          << " blocks, " << mc.heads << " heads, " << b.tokens() << " tokens; "
+          << fixed(static_cast<double>(b.block_macs(mc.instances)) / 1e9)
           << " GMAC per block (all instances)";
       if (plan) out << "; active " << (*plan)[m].to_string();
       out << "\n";
     }
     if (controller_)
-      out << "  controller: " << controller_->describe() << ", " << fixed(static_cast<double>(controller_->macs(1)) / 1e9)
-          << " GMAC\n";
+      out << "  controller: " << controller_->describe() << ", "
+          << fixed(static_cast<double>(controller_->macs(1)) / 1e9) << " GMAC\n";
     else
       out << "  controller: none (plans are given by the caller)\n";
-    out << "  fusion: " << fusion_.tokens() << " tokens, width " << fusion_.dim() << ", " << fusion_.encoder().depth()
-        << " layers, " << fixed(static_cast<double>(fusion_.macs(1)) / 1e9) << " GMAC\n";
+    out << "  fusion: " << fusion_.tokens() << " tokens, width " << fusion_.dim() << ", "
+        << fusion_.encoder().depth() << " layers, " << fixed(static_cast<double>(fusion_.macs(1)) / 1e9)
+        << " GMAC\n";
     out << "  head: " << head_.describe() << "\n";
     if (plan)
       out << "  plan " << plan->to_string() << ": " << fixed(static_cast<double>(macs(*plan)) / 1e9)
@@ -338,17 +349,20 @@ public:
     return out.str();
   }
 
-private:
-  network(network_config config, std::vector<vit_backbone> backbones, std::optional<controller_runtime> controller,
-          fusion_runtime fusion, head_runtime head)
-      : config_(std::move(config)), backbones_(std::move(backbones)), controller_(std::move(controller)),
-        fusion_(std::move(fusion)), head_(std::move(head)) {
+ private:
+  network(network_config config, std::vector<vit_backbone> backbones,
+          std::optional<controller_runtime> controller, fusion_runtime fusion, head_runtime head)
+      : config_(std::move(config)),
+        backbones_(std::move(backbones)),
+        controller_(std::move(controller)),
+        fusion_(std::move(fusion)),
+        head_(std::move(head)) {
     for (std::size_t m = 0; m < modality_count; ++m)
       if (fusion_.feature_dim(m) != backbones_[m].dim())
-        throw shape_error("admn.network.shape", "the adapter of modality '" + std::string(modality_names()[m]) +
-                                                    "' takes " + std::to_string(fusion_.feature_dim(m)) +
-                                                    " features, its backbone gives " +
-                                                    std::to_string(backbones_[m].dim()));
+        throw shape_error("admn.network.shape",
+                          "the adapter of modality '" + std::string(modality_names()[m]) + "' takes " +
+                              std::to_string(fusion_.feature_dim(m)) + " features, its backbone gives " +
+                              std::to_string(backbones_[m].dim()));
   }
 
   // A modality's arena: what run_grouped needs for all of the batch's images.
@@ -367,15 +381,14 @@ private:
 
   template <class Fn>
   static void for_each_modality(Fn&& fn) {
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (fn(I, std::type_identity<Modalities>{}), ...);
-    }(std::index_sequence_for<Modalities...>{});
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (fn(I, std::type_identity<Modalities>{}), ...); }
+    (std::index_sequence_for<Modalities...>{});
   }
 
   std::size_t check_inputs(std::span<const const_view> inputs) const {
     if (inputs.size() != modality_count)
-      throw shape_error("admn.network.inputs", "expected " + std::to_string(modality_count) + " inputs, got " +
-                                                   std::to_string(inputs.size()));
+      throw shape_error("admn.network.inputs", "expected " + std::to_string(modality_count) +
+                                                   " inputs, got " + std::to_string(inputs.size()));
     const auto names = modality_names();
     std::size_t batch = 0;
     for_each_modality([&]<class M>(std::size_t m, std::type_identity<M>) {
@@ -385,11 +398,11 @@ private:
                       in.extent(3) == mc.image[0] && in.extent(4) == mc.image[1] && in.is_contiguous() &&
                       in.extent(0) > 0;
       if (!ok)
-        throw shape_error("admn.network.input", "input '" + std::string(names[m]) + "' must be a contiguous [B," +
-                                                    std::to_string(mc.instances) + "," +
-                                                    std::to_string(M::input_channels) + "," +
-                                                    std::to_string(mc.image[0]) + "," + std::to_string(mc.image[1]) +
-                                                    "], got " + in.shape().to_string());
+        throw shape_error("admn.network.input",
+                          "input '" + std::string(names[m]) + "' must be a contiguous [B," +
+                              std::to_string(mc.instances) + "," + std::to_string(M::input_channels) + "," +
+                              std::to_string(mc.image[0]) + "," + std::to_string(mc.image[1]) + "], got " +
+                              in.shape().to_string());
       if (m == 0) batch = in.extent(0);
       if (in.extent(0) != batch)
         throw shape_error("admn.network.batch", "input '" + std::string(names[m]) + "' has batch " +
@@ -399,7 +412,8 @@ private:
     return batch;
   }
 
-  std::vector<adaptive::layer_plan> plans_for(std::size_t batch, const std::array<const_view, modality_count>& ready,
+  std::vector<adaptive::layer_plan> plans_for(std::size_t batch,
+                                              const std::array<const_view, modality_count>& ready,
                                               const run_options& options, network_result& result,
                                               workspace& ws) const {
     const auto depth_list = depths();
@@ -414,8 +428,8 @@ private:
     if (controller_) {
       result.controller_logits = tensor(shape{batch, total_blocks()});
       result.qoi = tensor(shape{batch, controller_->qoi_count()});
-      controller_->forward(std::span<const const_view>(ready.data(), ready.size()), result.controller_logits.view(),
-                           result.qoi.view(), ws);
+      controller_->forward(std::span<const const_view>(ready.data(), ready.size()),
+                           result.controller_logits.view(), result.qoi.view(), ws);
     }
     std::vector<adaptive::layer_plan> plans;
     if (!options.plans.empty()) {
@@ -432,11 +446,12 @@ private:
     if (!options.budget)
       throw argument_error("admn.network.budget", "give a budget (or a plan) to run the network");
     if (!controller_)
-      throw argument_error("admn.network.budget", "this network has no controller: give a plan instead of a budget");
+      throw argument_error("admn.network.budget",
+                           "this network has no controller: give a plan instead of a budget");
     const adaptive::top_l_selector selector(depth_span, *options.budget);
     for (std::size_t b = 0; b < batch; ++b)
-      plans.push_back(selector.select(std::span<const float>(result.controller_logits.data() + b * total_blocks(),
-                                                             total_blocks())));
+      plans.push_back(selector.select(
+          std::span<const float>(result.controller_logits.data() + b * total_blocks(), total_blocks())));
     return plans;
   }
 
