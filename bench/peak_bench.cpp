@@ -1,34 +1,42 @@
-// The machine's limits, measured: the FMA peak of one core (a register-blocked
-// loop with 12 independent accumulator chains, enough to hide FMA latency) and
-// Eigen's sgemm on large squares, the ceiling admn's kernels are judged against.
+// The machine's limits, measured: the FMA peak at 1 and 2 threads (the loop of
+// common/fma_peak.hpp, which compare_libtorch uses too) and Eigen's sgemm on large
+// squares, the ceiling admn's kernels are judged against.
 #include <admn/kernels/simd.hpp>
 #include <admn/tensor/eigen.hpp>
 #include <admn/tensor/tensor.hpp>
+
+#include "common/fma_peak.hpp"
 
 #include <benchmark/benchmark.h>
 
 namespace {
 
-using arch = admn::kernels::default_arch;
-using batch = admn::kernels::float_batch<arch>;
-
+// Each iteration measures the peak for 0.2 s; the counter is the mean over iterations.
 void fma_peak(benchmark::State& state) {
-  constexpr int chains = 12;
-  batch acc[chains];
-  for (int i = 0; i < chains; ++i) acc[i] = batch(static_cast<float>(i) * 1e-3f);
-  const batch a(0.999999f), b(1e-7f);
-  constexpr int steps = 1 << 12;
-  for (auto _ : state) {
-    for (int s = 0; s < steps; ++s)
-      for (int i = 0; i < chains; ++i) acc[i] = xsimd::fma(acc[i], a, b);
-    for (int i = 0; i < chains; ++i) benchmark::DoNotOptimize(acc[i]);
-  }
-  const double flops = 2.0 * batch::size * chains * steps;
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
-  state.counters["lanes"] = static_cast<double>(batch::size);
+  const int threads = static_cast<int>(state.range(0));
+  double sum = 0.0;
+  for (auto _ : state) sum += admn::bench::fma_peak_gflops(threads);
+  state.counters["GFLOP/s"] = sum / static_cast<double>(state.iterations());
+  state.counters["lanes"] = static_cast<double>(admn::kernels::lanes<admn::kernels::default_arch>);
 }
-BENCHMARK(fma_peak);
+BENCHMARK(fma_peak)->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+
+// The bf16 GEMM's ceiling: VDPBF16PS in the same loop (kernels/gemm_bf16.hpp). On
+// CPUs that run it at the FMA's rate it doubles the f32 peak; where it is slower
+// (measured: bench/RESULTS.md) the bf16 path cannot beat f32.
+void bf16_dot_peak(benchmark::State& state) {
+#if ADMN_HAS_AVX512_BF16
+  const int threads = static_cast<int>(state.range(0));
+  double sum = 0.0;
+  for (auto _ : state)
+    sum +=
+        admn::bench::fma_peak_gflops(threads, std::chrono::milliseconds(200), admn::bench::bf16_dot_rounds);
+  state.counters["GFLOP/s"] = sum / static_cast<double>(state.iterations());
+#else
+  state.SkipWithError("not compiled for AVX512-BF16");
+#endif
+}
+BENCHMARK(bf16_dot_peak)->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 
 void eigen_sgemm(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));

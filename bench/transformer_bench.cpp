@@ -1,17 +1,22 @@
 // Transformer kernels at ViT-B shapes, one ViT-B/16 block and the whole backbone,
-// by batch size, thread count and number of kept blocks. Compare GFLOP/s with
-// bench_peak (FMA peak, Eigen sgemm) from the same machine.
+// by batch size, thread count and number of kept blocks. Each reports GFLOP/s and
+// "%peak", the share of the FMA peak (common/fma_peak.hpp, measured at start) of
+// the cores it uses; bench_peak prints the peak itself and Eigen's sgemm.
 #include <admn/kernels/attention.hpp>
 #include <admn/kernels/gemm.hpp>
+#include <admn/kernels/gemm_bf16.hpp>
 #include <admn/kernels/layer_norm.hpp>
 #include <admn/kernels/parallel.hpp>
 #include <admn/kernels/softmax.hpp>
 #include <admn/tensor/eigen.hpp>
 
+#include "common/fma_peak.hpp"
 #include "common/random_model.hpp"
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <vector>
 
@@ -19,27 +24,52 @@ namespace {
 
 using arch = admn::kernels::default_arch;
 
-void set_flops(benchmark::State& state, double flops_per_iteration) {
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      flops_per_iteration * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+// The 1-thread FMA peak of this machine (common/fma_peak.hpp), measured once: the
+// best of 5 × 0.1 s, so that a moment of contention does not lower it.
+double fma_peak() {
+  static const double peak = [] {
+    double best = 0.0;
+    for (int i = 0; i < 5; ++i)
+      best = std::max(best, admn::bench::fma_peak_gflops(1, std::chrono::milliseconds(100)));
+    return best;
+  }();
+  return peak;
 }
 
+// GFLOP/s, and the same as a percentage of the FMA peak of `threads` cores.
+void set_flops(benchmark::State& state, double flops_per_iteration, int threads = 1) {
+  const double gflop = flops_per_iteration * static_cast<double>(state.iterations()) / 1e9;
+  state.counters["GFLOP/s"] = benchmark::Counter(gflop, benchmark::Counter::kIsRate);
+  state.counters["%peak"] =
+      benchmark::Counter(100.0 * gflop / (fma_peak() * threads), benchmark::Counter::kIsRate);
+}
+
+enum class gemm_impl { admn, admn_bf16, eigen };
+
 // C (m×n) = A (m×k) · Wᵀ + b at the ViT-B Linear shapes (qkv, proj, fc1, fc2), one
-// thread: admn's packed micro-kernel next to Eigen's product on the same data.
-template <bool Eigen>
+// thread: admn's packed micro-kernel (f32, and the opt-in bf16 one) next to Eigen's
+// product on the same data.
+template <gemm_impl Impl>
 void gemm(benchmark::State& state) {
+  if (Impl == gemm_impl::admn_bf16 && !admn::kernels::bf16_available) {
+    state.SkipWithError("not compiled for AVX512-BF16");
+    return;
+  }
   const auto m = static_cast<std::size_t>(state.range(0)), n = static_cast<std::size_t>(state.range(1)),
              k = static_cast<std::size_t>(state.range(2));
   const auto a = admn::bench::random_tensor(admn::shape{m, k}, 1.0f, 1);
   const auto w = admn::bench::random_tensor(admn::shape{n, k}, 0.05f, 2);
   const auto bias = admn::bench::random_tensor(admn::shape{n}, 0.1f, 3);
   const admn::kernels::packed_weights<arch> packed(w.data(), n, k, k);
+  const admn::kernels::packed_weights_bf16 packed_bf16(w.data(), n, k, k);
   admn::tensor c(admn::shape{m, n});
   admn::kernels::with_threads(1, [&] {
     for (auto _ : state) {
-      if constexpr (Eigen)
+      if constexpr (Impl == gemm_impl::eigen)
         admn::as_matrix(c.data(), m, n, n).noalias() =
             admn::as_matrix(a.data(), m, k, k) * admn::as_matrix(w.data(), n, k, k).transpose();
+      else if constexpr (Impl == gemm_impl::admn_bf16)
+        admn::kernels::gemm(arch{}, m, a.data(), k, packed_bf16, c.data(), n, {bias.data()});
       else
         admn::kernels::gemm(arch{}, m, a.data(), k, packed, c.data(), n, {bias.data()});
       benchmark::DoNotOptimize(c.data());
@@ -47,7 +77,7 @@ void gemm(benchmark::State& state) {
   });
   set_flops(state, 2.0 * double(m) * n * k);
 }
-BENCHMARK(gemm<false>)
+BENCHMARK(gemm<gemm_impl::admn>)
     ->Name("gemm_admn")
     ->ArgNames({"m", "n", "k"})
     ->Args({197, 2304, 768})
@@ -55,7 +85,15 @@ BENCHMARK(gemm<false>)
     ->Args({197, 3072, 768})
     ->Args({197, 768, 3072})
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(gemm<true>)
+BENCHMARK(gemm<gemm_impl::admn_bf16>)
+    ->Name("gemm_admn_bf16")
+    ->ArgNames({"m", "n", "k"})
+    ->Args({197, 2304, 768})
+    ->Args({197, 768, 768})
+    ->Args({197, 3072, 768})
+    ->Args({197, 768, 3072})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(gemm<gemm_impl::eigen>)
     ->Name("gemm_eigen")
     ->ArgNames({"m", "n", "k"})
     ->Args({197, 2304, 768})
@@ -93,7 +131,7 @@ void attention(benchmark::State& state) {
   const admn::kernels::attention_shape s{197, 12, 64, 2304, 768, 0.125f};
   const auto qkv = admn::bench::random_tensor(admn::shape{197, 2304}, 1.0f, 7);
   admn::tensor out(admn::shape{197, 768});
-  std::vector<float> scratch(admn::kernels::attention_scratch_floats(s));
+  admn::tensor scratch(admn::shape{admn::kernels::attention_scratch_floats(s)});
   for (auto _ : state) {
     for (std::size_t h = 0; h < 12; ++h)
       admn::kernels::attention_head(arch{}, s, qkv.data(), h, out.data(), scratch.data());
@@ -103,29 +141,51 @@ void attention(benchmark::State& state) {
 }
 BENCHMARK(attention)->Unit(benchmark::kMillisecond);
 
-// One ViT-B/16 block: batch (arg 0) × 197 tokens, threads (arg 1).
+// One ViT-B/16 block: batch (arg 0) × 197 tokens, threads (arg 1), weights f32 or
+// bf16 (arg 2 = 1). The bf16 run also reports the relative L2 error against the f32
+// block on the same weights and input, of the output ("rel_err_vs_fp32") and of the
+// block's update out − in ("update_rel_err", the part bf16 computes: the residual
+// input passes through exactly).
 void vit_b_block(benchmark::State& state) {
   const auto batch = static_cast<std::size_t>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
-  const auto block = admn::bench::random_block(768, 12, 11);
-  auto x = admn::bench::random_tensor(admn::shape{batch * 197, 768}, 1.0f, 12);
+  const auto precision = state.range(2) ? admn::kernels::precision::bf16 : admn::kernels::precision::fp32;
+  if (precision == admn::kernels::precision::bf16 && !admn::kernels::bf16_available) {
+    state.SkipWithError("not compiled for AVX512-BF16");
+    return;
+  }
+  const auto block = admn::bench::random_block(768, 12, 11, precision);
+  const auto input = admn::bench::random_tensor(admn::shape{batch * 197, 768}, 1.0f, 12);
   admn::workspace ws(block.workspace_floats(batch, 197));
+  if (precision == admn::kernels::precision::bf16) {
+    auto ours = input.clone(), fp32 = input.clone();
+    block.forward(ours.view(), batch, 197, ws);
+    admn::bench::random_block(768, 12, 11).forward(fp32.view(), batch, 197, ws);
+    double diff = 0, norm = 0, update_norm = 0;
+    for (std::size_t i = 0; i < ours.size(); ++i) {
+      const double d = double(ours.data()[i]) - fp32.data()[i],
+                   update = double(fp32.data()[i]) - input.data()[i];
+      diff += d * d;
+      norm += double(fp32.data()[i]) * fp32.data()[i];
+      update_norm += update * update;
+    }
+    state.counters["rel_err_vs_fp32"] = std::sqrt(diff / norm);
+    state.counters["update_rel_err"] = std::sqrt(diff / update_norm);
+  }
+  auto x = input.clone();
   admn::kernels::with_threads(threads, [&] {
     for (auto _ : state) {
       block.forward(x.view(), batch, 197, ws);
       benchmark::DoNotOptimize(x.data());
     }
   });
-  set_flops(state, 2.0 * static_cast<double>(block.macs(batch, 197)));
+  set_flops(state, 2.0 * static_cast<double>(block.macs(batch, 197)), threads);
   state.counters["samples/s"] =
       benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(vit_b_block)
-    ->ArgNames({"batch", "threads"})
-    ->Args({1, 1})
-    ->Args({1, 2})
-    ->Args({8, 1})
-    ->Args({8, 2})
+    ->ArgNames({"batch", "threads", "bf16"})
+    ->ArgsProduct({{1, 8}, {1, 2}, {0, 1}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
@@ -150,7 +210,7 @@ void vit_b_backbone(benchmark::State& state) {
       kept == 0
           ? 0.0
           : static_cast<double>(kept * vit.block_macs(batch) + vit.patch_embedding().macs(batch, 224, 224));
-  set_flops(state, 2.0 * macs);
+  set_flops(state, 2.0 * macs, threads);
 }
 BENCHMARK(vit_b_backbone)
     ->ArgNames({"kept", "threads", "batch"})

@@ -9,7 +9,7 @@
 // target, printing the blocks each image used, its MACs and every task's output.
 #include <admn/model/adamtl.hpp>
 
-#include "tiny_model.hpp"
+#include "related_systems.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -26,20 +26,9 @@ constexpr std::size_t tokens = (image / patch) * (image / patch) + 1;
 
 void write_model(const std::filesystem::path& path) {
   admn::examples::state_dict w(17);
-  const std::string e = "encoder.";
-  w.add(e + "cls_token", admn::shape{1, 1, dim}, 0.5f);
-  w.add(e + "pos_embed", admn::shape{1, tokens, dim}, 0.5f);
-  w.conv(e + "patch_embed.proj.", 3, dim, patch);
-  for (std::size_t i = 0; i < depth; ++i) {
-    const std::string b = e + "blocks." + std::to_string(i) + ".";
-    w.norm(b + "norm1.", dim);
-    w.linear(b + "attn.qkv.", dim, 3 * dim);
-    w.linear(b + "attn.proj.", dim, dim);
-    w.norm(b + "norm2.", dim);
-    w.linear(b + "mlp.fc1.", dim, 2 * dim);
-    w.linear(b + "mlp.fc2.", 2 * dim, dim);
-  }
-  w.norm(e + "norm.", dim);
+  // The shared encoder: a timm ViT.
+  admn::examples::add_timm_vit(w, "encoder.",
+                               {.dim = dim, .depth = depth, .mlp = 2 * dim, .image = image, .patch = patch});
   // One BlockSelect per task ("per_task" policy): per-token Linear, then all tokens → one logit per block.
   for (const char* task : {"scene", "distance"}) {
     w.linear("policy." + std::string(task) + ".mlp.", dim, hidden);

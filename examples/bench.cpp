@@ -1,7 +1,7 @@
 // admn-bench — latency and MACs of an ADMN model file by layer budget L, on this CPU.
 //
 //   admn-bench --model M.safetensors [--csv OUT.csv] [--threads 1,2] [--budgets all | 2,4,8]
-//              [--repeat N] [--no-antialias]
+//              [--repeat N] [--no-antialias] [--bf16]
 //
 // For every thread count and budget L (default: every L from M to Σ depth, 1 and 2
 // threads) it runs the network on one random sample (batch 1) and prints the median
@@ -15,6 +15,7 @@
 // backbone_ms,total_ms,gmac) for tools/plot_latency.sh — the picture of the ADMN paper's
 // "latency and GFLOPs vs layers" figure, for this CPU. With random weights the split
 // of L between modalities is arbitrary; for GTDM and MM-Fi it does not change the cost.
+// --bf16 measures the opt-in bf16 backbone weights (kernels/gemm_bf16.hpp).
 // Errors print an [admn.…] message on stderr and exit 1.
 #include <admn/adaptive/cost.hpp>
 #include <admn/adaptive/profile.hpp>
@@ -22,9 +23,9 @@
 #include <admn/kernels/parallel.hpp>
 #include <admn/models/registry.hpp>
 
+#include "cli.hpp"
+
 #include <algorithm>
-#include <charconv>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -43,19 +44,16 @@ struct arguments {
   std::vector<std::size_t> budgets;  // empty: all
   std::size_t repeat = 3;
   bool antialias = true;
+  admn::kernels::precision precision = admn::kernels::precision::fp32;
 };
 
 constexpr const char* usage =
     "usage: admn-bench --model M.safetensors [--csv OUT.csv] [--threads 1,2] [--budgets all|L1,L2,...]\n"
-    "                  [--repeat N] [--no-antialias]\n";
+    "                  [--repeat N] [--no-antialias] [--bf16]\n";
 
+// Counts come in lists here, and the message says so.
 std::size_t parse_count(std::string_view flag, std::string_view text) {
-  std::size_t value = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size())
-    throw admn::argument_error("admn.cli.value", std::string(flag) + " needs non-negative integers, got '" +
-                                                     std::string(text) + "'");
-  return value;
+  return admn::examples::parse_count(flag, text, "non-negative integers");
 }
 
 std::vector<std::size_t> parse_list(std::string_view flag, std::string_view text) {
@@ -73,11 +71,7 @@ arguments parse(int argc, char** argv) {
   arguments a;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
-    const auto value = [&]() -> std::string_view {
-      if (i + 1 >= argc)
-        throw admn::argument_error("admn.cli.missing_value", std::string(flag) + " needs a value");
-      return argv[++i];
-    };
+    const auto value = [&] { return admn::examples::flag_value(argc, argv, i); };
     if (flag == "--model") {
       a.model = value();
     } else if (flag == "--csv") {
@@ -98,11 +92,13 @@ arguments parse(int argc, char** argv) {
         throw admn::argument_error("admn.cli.value", "--repeat takes 1 to 10000");
     } else if (flag == "--no-antialias") {
       a.antialias = false;
+    } else if (flag == "--bf16") {
+      a.precision = admn::kernels::precision::bf16;
     } else if (flag == "--help") {
       std::fputs(usage, stdout);
       std::exit(0);
     } else {
-      throw admn::argument_error("admn.cli.unknown_flag", "unknown argument '" + std::string(flag) + "'");
+      throw admn::examples::unknown_flag(flag);
     }
   }
   if (a.model.empty()) throw admn::argument_error("admn.cli.missing_flag", "--model is required");
@@ -120,12 +116,7 @@ template <class Fn>
 double time_ms(std::size_t repeat, Fn&& fn) {
   fn();
   std::vector<double> times;
-  for (std::size_t r = 0; r < repeat; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    times.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
+  for (std::size_t r = 0; r < repeat; ++r) times.push_back(admn::examples::elapsed_ms(fn));
   return median(times);
 }
 
@@ -151,7 +142,8 @@ int run(const arguments& args) {
       std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(args.model));
   const std::string arch = admn::models::arch_of(*model);
   return admn::models::with_network(
-      model, args.antialias, [&](const auto& net, const admn::io::weight_source&) {
+      model, args.antialias,
+      [&](const auto& net, const admn::io::weight_source&) {
         using net_type = std::decay_t<decltype(net)>;
         constexpr std::size_t count = net_type::modality_count;
         if (!net.has_controller())
@@ -233,19 +225,12 @@ int run(const arguments& args) {
           std::printf("wrote %s\n", args.csv->c_str());
         }
         return 0;
-      });
+      },
+      {}, args.precision);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(parse(argc, argv));
-  } catch (const admn::error& e) {
-    std::fprintf(stderr, "admn-bench: %s\n", e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "admn-bench: [admn.internal] %s\n", e.what());
-    return 1;
-  }
+  return admn::examples::run_main("admn-bench", [&] { return run(parse(argc, argv)); });
 }

@@ -11,7 +11,7 @@
 // against always running the two-modality network.
 #include <admn/model/dynmm.hpp>
 
-#include "tiny_model.hpp"
+#include "related_systems.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -36,28 +36,16 @@ namespace {
 constexpr std::size_t nodes = 3, image = 32, patch = 8, vit_dim = 48, budget = 8, fusion_dim = 32,
                       gate_dim = 32;
 
-void write_vit(admn::examples::state_dict& w, const std::string& p, std::size_t depth) {
-  const std::size_t tokens = (image / patch) * (image / patch) + 1;
-  w.add(p + "cls_token", admn::shape{1, 1, vit_dim}, 0.5f);
-  w.add(p + "pos_embed", admn::shape{1, tokens, vit_dim}, 0.5f);
-  w.conv(p + "patch_embed.proj.", 3, vit_dim, patch);
-  for (std::size_t i = 0; i < depth; ++i) {
-    const std::string b = p + "blocks." + std::to_string(i) + ".";
-    w.norm(b + "norm1.", vit_dim);
-    w.linear(b + "attn.qkv.", vit_dim, 3 * vit_dim);
-    w.linear(b + "attn.proj.", vit_dim, vit_dim);
-    w.norm(b + "norm2.", vit_dim);
-    w.linear(b + "mlp.fc1.", vit_dim, 2 * vit_dim);
-    w.linear(b + "mlp.fc2.", 2 * vit_dim, vit_dim);
-  }
-  w.norm(p + "norm.", vit_dim);
-}
-
 // AdaMML_SubnetModel: the budget split evenly over its modalities.
 void write_expert(admn::examples::state_dict& w, const std::string& p,
                   const std::vector<std::string>& backbones) {
   for (const auto& b : backbones) {
-    write_vit(w, p + b + ".", budget / backbones.size());
+    admn::examples::add_timm_vit(w, p + b + ".",
+                                 {.dim = vit_dim,
+                                  .depth = budget / backbones.size(),
+                                  .mlp = 2 * vit_dim,
+                                  .image = image,
+                                  .patch = patch});
     w.linear(p + b + "_adapter.fc1.", vit_dim, 24);
     w.linear(p + b + "_adapter.fc2.", 24, fusion_dim);
   }

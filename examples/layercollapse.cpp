@@ -10,7 +10,7 @@
 // and prints what collapsed, the MACs saved and how far the outputs moved.
 #include <admn/model/vit_backbone.hpp>
 
-#include "tiny_model.hpp"
+#include "related_systems.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -47,15 +47,6 @@ void write_vit(const std::filesystem::path& path) {
   }
   w.norm("norm.", dim);
   w.save(path, {{"admn.arch", "layercollapse_vit"}});
-}
-
-double relative(const admn::tensor& a, const admn::tensor& b) {
-  double diff = 0.0, norm = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff += (double(a.data()[i]) - b.data()[i]) * (double(a.data()[i]) - b.data()[i]);
-    norm += double(b.data()[i]) * b.data()[i];
-  }
-  return std::sqrt(diff / norm);
 }
 
 }  // namespace
@@ -99,7 +90,7 @@ int main() {
     admn::tensor a(admn::shape{batch, dim}), b(admn::shape{batch, dim});
     original.forward(images.view(), blocks, a.view(), ws);
     collapsed.forward(images.view(), blocks, b.view(), ws);
-    std::printf("%-15s output change %.2e relative\n", name, relative(b, a));
+    std::printf("%-15s output change %.2e relative\n", name, admn::examples::relative_distance(b, a));
   }
 
   const auto time_ms = [&](const admn::model::vit_backbone& vit) {

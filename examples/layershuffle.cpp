@@ -15,7 +15,7 @@
 #include <admn/adaptive/static_plan.hpp>
 #include <admn/model/vit_backbone.hpp>
 
-#include "tiny_model.hpp"
+#include "related_systems.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -29,32 +29,11 @@ constexpr std::size_t dim = 64, depth = 12, mlp = 128, image = 32, patch = 8, ba
 
 void write_vit(const std::filesystem::path& path) {
   admn::examples::state_dict w(3);
-  const std::size_t tokens = (image / patch) * (image / patch) + 1;
-  w.add("cls_token", admn::shape{1, 1, dim}, 0.5f);
-  w.add("pos_embed", admn::shape{1, tokens, dim}, 0.5f);
-  w.conv("patch_embed.proj.", 3, dim, patch);
-  for (std::size_t i = 0; i < depth; ++i) {
-    const std::string b = "blocks." + std::to_string(i) + ".";
-    w.norm(b + "norm1.", dim);
-    w.linear(b + "attn.qkv.", dim, 3 * dim);
-    w.linear(b + "attn.proj.", dim, dim);
-    w.norm(b + "norm2.", dim);
-    w.linear(b + "mlp.fc1.", dim, mlp);
-    w.linear(b + "mlp.fc2.", mlp, dim);
-  }
-  w.norm("norm.", dim);
+  admn::examples::add_timm_vit(w, "",
+                               {.dim = dim, .depth = depth, .mlp = mlp, .image = image, .patch = patch});
   // E[p]: added to every token of the block that runs at execution position p.
   w.add("layer_position.weight", admn::shape{depth, dim}, 0.2f);
   w.save(path, {{"admn.arch", "layershuffle_vit"}});
-}
-
-double distance(const admn::tensor& a, const admn::tensor& b) {
-  double diff = 0.0, norm = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff += (double(a.data()[i]) - b.data()[i]) * (double(a.data()[i]) - b.data()[i]);
-    norm += double(b.data()[i]) * b.data()[i];
-  }
-  return std::sqrt(diff / norm);
 }
 
 }  // namespace
@@ -90,7 +69,8 @@ int main() {
       depth, dim, batch);
   const auto report = [&](const char* what, const execution_order& order) {
     std::printf("  %-22s %-30s %7.4f  %7.4f\n", what, order.to_string().c_str(),
-                distance(run(plain, order), ref_plain), distance(run(positioned, order), ref_positioned));
+                admn::examples::relative_distance(run(plain, order), ref_plain),
+                admn::examples::relative_distance(run(positioned, order), ref_positioned));
   };
   report("trained order", trained);
   for (std::uint64_t seed = 1; seed <= 3; ++seed)

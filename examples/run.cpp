@@ -2,11 +2,11 @@
 //
 //   admn-run --model M.safetensors --input IN.safetensors --output OUT.safetensors
 //            [--budget L | --plan SPEC | --latency-budget MS [--profile FILE]]
-//            [--threads N] [--no-antialias]
+//            [--threads N] [--no-antialias] [--bf16]
 //
-// The network is chosen by the model's `admn.arch` metadata. IN holds one F32 tensor
-// per modality, named as the modality (gtdm: zed_camera_left, realsense_camera_depth;
-// ave: image, audio; mmfi: rgb, depth), of shape (B, instances, C, H, W). OUT gets
+// The network is chosen by the model's `admn.arch` metadata (gtdm, ave, mmfi, digits). IN holds one F32
+// tensor per modality, named as the modality (gtdm: zed_camera_left, realsense_camera_depth; ave: image,
+// audio; mmfi: rgb, depth), of shape (B, instances, C, H, W). OUT gets
 //   layer_mask         U8  (B, M, depth)   the blocks that ran
 //   controller_logits  F32 (B, M·depth)    the controller's layer logits (not with --plan)
 //   qoi                F32 (B, q)          the QoI head's output (not with --plan)
@@ -19,6 +19,8 @@
 // --profile FILE when it exists, else measured (a few seconds) and written there —
 // by default to $XDG_CACHE_HOME/admn or ~/.cache/admn, keyed by network, machine and
 // threads. It runs once to warm up, then reports L, the predicted and the measured time.
+// --bf16 stores the backbones' Linear weights as bf16 and runs them on AVX512-BF16
+// (kernels/gemm_bf16.hpp: ~1e-3 relative error instead of ~1e-7; opt-in).
 // Errors print an [admn.…] message on stderr and exit 1.
 #include <admn/adaptive/planner.hpp>
 #include <admn/adaptive/profile.hpp>
@@ -28,8 +30,9 @@
 #include <admn/kernels/parallel.hpp>
 #include <admn/models/registry.hpp>
 
+#include "cli.hpp"
+
 #include <charconv>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -50,27 +53,20 @@ struct arguments {
   std::optional<std::string> profile;
   int threads = 0;
   bool antialias = true;
+  admn::kernels::precision precision = admn::kernels::precision::fp32;
 };
-
-std::size_t parse_count(std::string_view flag, std::string_view text) {
-  std::size_t value = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size())
-    throw admn::argument_error("admn.cli.value", std::string(flag) + " needs a non-negative integer, got '" +
-                                                     std::string(text) + "'");
-  return value;
-}
 
 constexpr const char* usage =
     "usage: admn-run --model M.safetensors --input IN.safetensors --output OUT.safetensors\n"
     "                (--budget L | --plan SPEC | --latency-budget MS [--profile FILE])\n"
-    "                [--threads N] [--no-antialias]\n"
+    "                [--threads N] [--no-antialias] [--bf16]\n"
     "  --budget L           the controller keeps L blocks in all (each modality's first included)\n"
     "  --plan SPEC          a static plan, no controller: all | first:N[,N1...] | every-other:T[,T1...]\n"
     "                       | block lists per modality, e.g. 0,1,2,5;0,3\n"
     "  --latency-budget MS  the largest L whose predicted latency fits MS milliseconds\n"
     "  --profile FILE       the host's latency profile: read if it exists, else measured and written\n"
-    "                       (default: a cache under $XDG_CACHE_HOME/admn or ~/.cache/admn)\n";
+    "                       (default: a cache under $XDG_CACHE_HOME/admn or ~/.cache/admn)\n"
+    "  --bf16               bf16 backbone weights on AVX512-BF16 (opt-in; ~1e-3 relative error)\n";
 
 double parse_ms(std::string_view flag, std::string_view text) {
   double value = 0.0;
@@ -91,11 +87,7 @@ arguments parse(int argc, char** argv) {
   arguments a;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
-    const auto value = [&]() -> std::string_view {
-      if (i + 1 >= argc)
-        throw admn::argument_error("admn.cli.missing_value", std::string(flag) + " needs a value");
-      return argv[++i];
-    };
+    const auto value = [&] { return admn::examples::flag_value(argc, argv, i); };
     if (flag == "--model")
       a.model = value();
     else if (flag == "--input")
@@ -103,7 +95,7 @@ arguments parse(int argc, char** argv) {
     else if (flag == "--output")
       a.output = value();
     else if (flag == "--budget")
-      a.budget = parse_count(flag, value());
+      a.budget = admn::examples::parse_count(flag, value());
     else if (flag == "--plan")
       a.plan = std::string(value());
     else if (flag == "--latency-budget")
@@ -111,11 +103,13 @@ arguments parse(int argc, char** argv) {
     else if (flag == "--profile")
       a.profile = std::string(value());
     else if (flag == "--threads")
-      a.threads = static_cast<int>(parse_count(flag, value()));
+      a.threads = static_cast<int>(admn::examples::parse_count(flag, value()));
     else if (flag == "--no-antialias")
       a.antialias = false;
+    else if (flag == "--bf16")
+      a.precision = admn::kernels::precision::bf16;
     else
-      throw admn::argument_error("admn.cli.unknown_flag", "unknown argument '" + std::string(flag) + "'");
+      throw admn::examples::unknown_flag(flag);
   }
   for (const auto& [name, v] :
        {std::pair{"--model", &a.model}, {"--input", &a.input}, {"--output", &a.output}})
@@ -178,7 +172,8 @@ int run(const arguments& args) {
   const admn::io::weight_source input_source(inputs);
 
   return admn::models::with_network(
-      model, args.antialias, [&](const auto& net, const admn::io::weight_source&) {
+      model, args.antialias,
+      [&](const auto& net, const admn::io::weight_source&) {
         using net_type = std::decay_t<decltype(net)>;
         std::vector<admn::tensor> tensors;
         std::vector<admn::const_view> views;
@@ -210,11 +205,10 @@ int run(const arguments& args) {
           // Warm-up: the profile's figures are of warm runs (caches, workspace pages).
           (void)admn::kernels::with_threads(args.threads, [&] { return net.run(views, options, ws); });
         }
-        const auto start = std::chrono::steady_clock::now();
-        const admn::model::network_result result =
-            admn::kernels::with_threads(args.threads, [&] { return net.run(views, options, ws); });
-        const double ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        admn::model::network_result result;
+        const double ms = admn::examples::elapsed_ms([&] {
+          result = admn::kernels::with_threads(args.threads, [&] { return net.run(views, options, ws); });
+        });
 
         // layer_mask as U8 (B, M, depth): all backbones of ADMN have the same depth.
         const auto depths = net.depths();
@@ -238,8 +232,9 @@ int run(const arguments& args) {
 
         const std::string what =
             args.plan ? "plan " + *args.plan : "budget " + std::to_string(*options.budget);
-        std::fprintf(stderr, "admn-run: %s, batch %zu, %s, %.2f ms\n", admn::models::arch_of(*model).c_str(),
-                     batch, what.c_str(), ms);
+        std::fprintf(stderr, "admn-run: %s, batch %zu, %s, %s weights, %.2f ms\n",
+                     admn::models::arch_of(*model).c_str(), batch, what.c_str(),
+                     std::string(admn::kernels::to_string(args.precision)).c_str(), ms);
         if (choice)
           std::fprintf(stderr,
                        "  latency budget %.2f ms: chose L = %zu, predicted %.2f ms (best split %.2f ms), "
@@ -249,19 +244,12 @@ int run(const arguments& args) {
         for (std::size_t b = 0; b < batch; ++b)
           std::fprintf(stderr, "  sample %zu: plan %s\n", b, result.plans[b].to_string().c_str());
         return 0;
-      });
+      },
+      {}, args.precision);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(parse(argc, argv));
-  } catch (const admn::error& e) {
-    std::fprintf(stderr, "admn-run: %s\n", e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "admn-run: [admn.internal] %s\n", e.what());
-    return 1;
-  }
+  return admn::examples::run_main("admn-run", [&] { return run(parse(argc, argv)); });
 }

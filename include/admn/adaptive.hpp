@@ -4,6 +4,7 @@
 #include <admn/adaptive/budget.hpp>
 #include <admn/adaptive/cost.hpp>
 #include <admn/adaptive/execution_order.hpp>
+#include <admn/adaptive/index_list.hpp>
 #include <admn/adaptive/layer_mask.hpp>
 #include <admn/adaptive/layer_plan.hpp>
 #include <admn/adaptive/layerdrop.hpp>

@@ -6,6 +6,7 @@
 #include <admn/kernels/batch_norm.hpp>
 #include <admn/kernels/conv2d.hpp>
 #include <admn/kernels/gemm.hpp>
+#include <admn/kernels/gemm_bf16.hpp>
 #include <admn/kernels/layer_norm.hpp>
 #include <admn/kernels/parallel.hpp>
 #include <admn/kernels/pooling.hpp>

@@ -11,5 +11,6 @@
 #include <admn/model/heads.hpp>
 #include <admn/model/modality.hpp>
 #include <admn/model/network.hpp>
+#include <admn/model/summary_encoder.hpp>
 #include <admn/model/transformer_encoder.hpp>
 #include <admn/model/vit_backbone.hpp>

@@ -5,18 +5,13 @@
 #include <admn/adaptive/static_plan.hpp>
 #include <admn/model/network.hpp>
 
-#include "tiny_model.hpp"
+#include "common/tiny_network.hpp"
 
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-#include <filesystem>
-#include <memory>
-#include <string>
 #include <vector>
 
 namespace ad = admn::adaptive;
-namespace m = admn::model;
 
 namespace {
 
@@ -123,20 +118,8 @@ TEST_CASE("AVE: image block 11.63, audio block 4.04, full model 189.1 GMAC") {
 }
 
 TEST_CASE("the shape calculator agrees with a loaded network's layers") {
-  using cam = m::modality<"cam", m::image_input<3>, m::preprocess<>, m::vit<3>>;
-  using ir = m::modality<"ir", m::image_input<1>, m::preprocess<m::repeat_channels<1, 3>>, m::vit<3>>;
-  using net_type = m::network<m::conv_controller<>, m::transformer_fusion, m::classifier, cam, ir>;
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("admn-cost-test-" + std::to_string(getpid()) + ".safetensors");
-  const admn::examples::tiny_model_spec spec{
-      .modalities = {{"cam", "cam.", "cam_adapter.", 3}, {"ir", "ir.", "ir_adapter.", 3}}};
-  admn::examples::write_tiny_model(path, spec, {});
-  const auto file =
-      std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(path));
-  m::network_config config;
-  for (int i = 0; i < 2; ++i) config.modalities.push_back({.heads = 4, .instances = 2, .image = {32, 32}});
-  const net_type net = m::load<net_type>(admn::io::weight_source(file), config);
-  std::filesystem::remove(path);
+  const auto tiny = admn::test::make_tiny_network("cost-test");
+  const auto& net = tiny.net;
 
   // The same network described by shapes only.
   ad::network_shape s;

@@ -4,19 +4,14 @@
 #include <admn/adaptive/static_plan.hpp>
 #include <admn/model/network.hpp>
 
-#include "tiny_model.hpp"
+#include "common/tiny_network.hpp"
 
 #include <doctest/doctest.h>
 
-#include <unistd.h>
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <cstdlib>
-#include <filesystem>
-#include <memory>
 #include <new>
-#include <string>
 #include <vector>
 
 namespace ad = admn::adaptive;
@@ -50,41 +45,10 @@ void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
 
-namespace {
-
-using cam = m::modality<"cam", m::image_input<3>, m::preprocess<>, m::vit<3>>;
-using ir = m::modality<"ir", m::image_input<1>, m::preprocess<m::repeat_channels<1, 3>>, m::vit<3>>;
-using net_type = m::network<m::conv_controller<>, m::transformer_fusion, m::classifier, cam, ir>;
-
-struct tiny {
-  std::shared_ptr<const admn::io::safetensors_file> file;
-  net_type net;
-};
-
-tiny make_network() {
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("admn-grouped-test-" + std::to_string(getpid()) + ".safetensors");
-  admn::examples::write_tiny_model(
-      path, {.modalities = {{"cam", "cam.", "cam_adapter.", 3}, {"ir", "ir.", "ir_adapter.", 3}}}, {});
-  auto file = std::make_shared<const admn::io::safetensors_file>(
-      admn::io::safetensors_file::open(path, {.backend = admn::io::backend::read}));
-  std::filesystem::remove(path);
-  m::network_config config;
-  for (int i = 0; i < 2; ++i) config.modalities.push_back({.heads = 4, .instances = 2, .image = {32, 32}});
-  net_type net = m::load<net_type>(admn::io::weight_source(file), config);
-  return {file, std::move(net)};
-}
-
-tensor pattern(const admn::shape& s, float step) {
-  tensor t(s);
-  for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = std::sin(static_cast<float>(i) * step);
-  return t;
-}
-
-}  // namespace
+using admn::test::pattern;
 
 TEST_CASE("run_grouped equals per-sample runs for interleaved, adjacent and unique masks") {
-  const tiny t = make_network();
+  const auto t = admn::test::make_tiny_network("grouped-test");
   const auto& vit = t.net.backbone(0);
   const std::size_t per = 2, batch = 7;
   const tensor images = pattern(admn::shape{batch * per, 3, 32, 32}, 0.173f);
@@ -110,7 +74,7 @@ TEST_CASE("run_grouped equals per-sample runs for interleaved, adjacent and uniq
 }
 
 TEST_CASE("run_grouped does not allocate") {
-  const tiny t = make_network();
+  const auto t = admn::test::make_tiny_network("grouped-test");
   const auto& vit = t.net.backbone(0);
   const std::size_t per = 2, batch = 6;
   const tensor images = pattern(admn::shape{batch * per, 3, 32, 32}, 0.31f);
@@ -132,7 +96,7 @@ TEST_CASE("run_grouped does not allocate") {
 }
 
 TEST_CASE("a batch of 8 with 8 different plans equals 8 single-sample runs") {
-  const tiny t = make_network();
+  const auto t = admn::test::make_tiny_network("grouped-test");
   const std::size_t batch = 8;
   const tensor cam_in = pattern(admn::shape{batch, 2, 3, 32, 32}, 0.29f),
                ir_in = pattern(admn::shape{batch, 2, 1, 32, 32}, 0.07f);

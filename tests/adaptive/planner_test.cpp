@@ -2,7 +2,7 @@
 #include <admn/adaptive/planner.hpp>
 #include <admn/adaptive/profile.hpp>
 
-#include "tiny_model.hpp"
+#include "common/tiny_network.hpp"
 
 #include <doctest/doctest.h>
 
@@ -11,11 +11,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
-#include <memory>
 #include <string>
 
 namespace ad = admn::adaptive;
-namespace m = admn::model;
 
 namespace {
 
@@ -29,29 +27,6 @@ ad::cost_table table() {
   t.fusion_head = 3;
   t.overhead = 0.5;
   return t;
-}
-
-using cam = m::modality<"cam", m::image_input<3>, m::preprocess<>, m::vit<3>>;
-using ir = m::modality<"ir", m::image_input<1>, m::preprocess<m::repeat_channels<1, 3>>, m::vit<3>>;
-using net_type = m::network<m::conv_controller<>, m::transformer_fusion, m::classifier, cam, ir>;
-
-struct tiny {
-  std::shared_ptr<const admn::io::safetensors_file> file;
-  net_type net;
-};
-
-tiny make_network() {
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("admn-planner-test-" + std::to_string(getpid()) + ".safetensors");
-  admn::examples::write_tiny_model(
-      path, {.modalities = {{"cam", "cam.", "cam_adapter.", 3}, {"ir", "ir.", "ir_adapter.", 3}}}, {});
-  auto file = std::make_shared<const admn::io::safetensors_file>(
-      admn::io::safetensors_file::open(path, {.backend = admn::io::backend::read}));
-  std::filesystem::remove(path);
-  m::network_config config;
-  for (int i = 0; i < 2; ++i) config.modalities.push_back({.heads = 4, .instances = 2, .image = {32, 32}});
-  net_type net = m::load<net_type>(admn::io::weight_source(file), config);
-  return {file, std::move(net)};
 }
 
 ad::latency_profile sample_profile() {
@@ -157,7 +132,7 @@ TEST_CASE("bad profile files are rejected with their ids") {
 }
 
 TEST_CASE("profile() measures every part of a network and is checked against it") {
-  const tiny t = make_network();
+  const auto t = admn::test::make_tiny_network("planner-test");
   const ad::latency_profile p =
       ad::profile(t.net, 1, {.seconds_per_part = 0.01, .min_repeats = 3, .max_repeats = 20});
   CHECK(p.threads == 1);

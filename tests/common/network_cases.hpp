@@ -23,8 +23,12 @@ inline std::vector<std::string> split(const std::string& text, char sep) {
   return out;
 }
 
-// `model` and `cases` are file paths.
-inline void check_network_cases(const std::string& model_path, const std::string& cases_path) {
+// `model` and `cases` are file paths. With bf16 backbones the masks must still be
+// identical (the controller stays f32) and the outputs within `bf16_tolerance`.
+inline void check_network_cases(const std::string& model_path, const std::string& cases_path,
+                                kernels::precision precision = kernels::precision::fp32,
+                                double bf16_tolerance = 1e-2) {
+  const double tolerance = precision == kernels::precision::bf16 ? bf16_tolerance : 1e-5;
   const auto model = std::make_shared<const io::safetensors_file>(io::safetensors_file::open(model_path));
   const auto cases_file =
       std::make_shared<const io::safetensors_file>(io::safetensors_file::open(cases_path));
@@ -35,33 +39,36 @@ inline void check_network_cases(const std::string& model_path, const std::string
     CAPTURE(c);
     const bool antialias = meta(c + ".antialias") == "true";
     const std::size_t budget = std::stoul(meta(c + ".budget"));
-    models::with_network(model, antialias, [&](const auto& net, const io::weight_source& weights) {
-      CHECK(weights.unused_keys().empty());
-      std::vector<tensor> inputs;
-      std::vector<const_view> views;
-      for (const auto name : std::decay_t<decltype(net)>::modality_names())
-        inputs.push_back(cases.load(c + "." + std::string(name)));
-      for (const auto& t : inputs) views.push_back(t.view());
-      const std::size_t batch = inputs.front().shape()[0];
-      workspace ws = net.make_workspace(batch);
-      const auto result = net.run(views, {.budget = budget}, ws);
+    models::with_network(
+        model, antialias,
+        [&](const auto& net, const io::weight_source& weights) {
+          CHECK(weights.unused_keys().empty());
+          std::vector<tensor> inputs;
+          std::vector<const_view> views;
+          for (const auto name : std::decay_t<decltype(net)>::modality_names())
+            inputs.push_back(cases.load(c + "." + std::string(name)));
+          for (const auto& t : inputs) views.push_back(t.view());
+          const std::size_t batch = inputs.front().shape()[0];
+          workspace ws = net.make_workspace(batch);
+          const auto result = net.run(views, {.budget = budget}, ws);
 
-      const tensor mask = cases.load(c + ".layer_mask");
-      for (std::size_t b = 0; b < batch; ++b)
-        for (std::size_t m = 0; m < mask.shape()[1]; ++m) {
-          std::string expected;
-          for (std::size_t l = 0; l < mask.shape()[2]; ++l) expected += mask(b, m, l) == 1.0f ? '1' : '0';
-          CAPTURE(b);
-          CHECK(result.plans[b][m].to_string() == expected);
-        }
-      check_close(result.controller_logits, cases.load(c + ".controller_logits"));
-      check_close(result.qoi, cases.load(c + ".qoi"));
-      for (const auto& [name, value] : result.outputs) {
-        CAPTURE(name);
-        check_close(value, cases.load(c + "." + name));
-      }
-      return 0;
-    });
+          const tensor mask = cases.load(c + ".layer_mask");
+          for (std::size_t b = 0; b < batch; ++b)
+            for (std::size_t m = 0; m < mask.shape()[1]; ++m) {
+              std::string expected;
+              for (std::size_t l = 0; l < mask.shape()[2]; ++l) expected += mask(b, m, l) == 1.0f ? '1' : '0';
+              CAPTURE(b);
+              CHECK(result.plans[b][m].to_string() == expected);
+            }
+          check_close(result.controller_logits, cases.load(c + ".controller_logits"));
+          check_close(result.qoi, cases.load(c + ".qoi"));
+          for (const auto& [name, value] : result.outputs) {
+            CAPTURE(name);
+            check_close(value, cases.load(c + "." + name), tolerance);
+          }
+          return 0;
+        },
+        {}, precision);
   }
 }
 

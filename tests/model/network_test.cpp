@@ -2,61 +2,19 @@
 #include <admn/model/network.hpp>
 
 #include "common/compare.hpp"
-#include "tiny_model.hpp"
+#include "common/tiny_network.hpp"
 
 #include <doctest/doctest.h>
 
-#include <filesystem>
 #include <string>
-
-#include <unistd.h>
-#include <memory>
 
 namespace m = admn::model;
 using admn::tensor;
 
-namespace {
-
-using cam = m::modality<"cam", m::image_input<3>, m::preprocess<>, m::vit<3>>;
-using ir = m::modality<"ir", m::image_input<1>, m::preprocess<m::repeat_channels<1, 3>>, m::vit<3>>;
-using net_type = m::network<m::conv_controller<>, m::transformer_fusion, m::classifier, cam, ir>;
-
-struct tiny_network {
-  std::shared_ptr<const admn::io::safetensors_file> file;
-  admn::io::weight_source weights;
-  net_type net;
-};
-
-m::network_config tiny_config() {
-  m::network_config config;
-  for (int i = 0; i < 2; ++i) config.modalities.push_back({.heads = 4, .instances = 2, .image = {32, 32}});
-  return config;
-}
-
-tiny_network make_network() {
-  // One file per process: ctest -j runs the cases of this suite concurrently.
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("admn-network-test-" + std::to_string(::getpid()) + ".safetensors");
-  admn::examples::write_tiny_model(
-      path, {.modalities = {{"cam", "cam.", "cam_adapter.", 3}, {"ir", "ir.", "ir_adapter.", 3}}}, {});
-  auto file = std::make_shared<const admn::io::safetensors_file>(
-      admn::io::safetensors_file::open(path, {.backend = admn::io::backend::read}));
-  std::filesystem::remove(path);
-  admn::io::weight_source weights(file);
-  net_type net = m::load<net_type>(weights, tiny_config());
-  return {file, weights, std::move(net)};
-}
-
-tensor pattern(const admn::shape& s, float step) {
-  tensor t(s);
-  for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = std::sin(static_cast<float>(i) * step);
-  return t;
-}
-
-}  // namespace
+using admn::test::pattern;
 
 TEST_CASE("a network binds every tensor of its checkpoint") {
-  const auto t = make_network();
+  const auto t = admn::test::make_tiny_network("network-test");
   CHECK(t.weights.unused_keys().empty());
   CHECK(t.net.total_blocks() == 12);
   CHECK(t.net.has_controller());
@@ -66,7 +24,7 @@ TEST_CASE("a network binds every tensor of its checkpoint") {
 }
 
 TEST_CASE("a batch with different masks per sample equals running each sample alone") {
-  const auto t = make_network();
+  const auto t = admn::test::make_tiny_network("network-test");
   const tensor cam_in = pattern(admn::shape{3, 2, 3, 32, 32}, 0.37f),
                ir_in = pattern(admn::shape{3, 2, 1, 32, 32}, 0.11f);
   const admn::const_view inputs[] = {cam_in.view(), ir_in.view()};
@@ -86,7 +44,7 @@ TEST_CASE("a batch with different masks per sample equals running each sample al
 }
 
 TEST_CASE("the controller's top-L plans keep exactly the budget") {
-  const auto t = make_network();
+  const auto t = admn::test::make_tiny_network("network-test");
   const tensor cam_in = pattern(admn::shape{2, 2, 3, 32, 32}, 0.5f),
                ir_in = pattern(admn::shape{2, 2, 1, 32, 32}, 0.3f);
   const admn::const_view inputs[] = {cam_in.view(), ir_in.view()};
@@ -106,7 +64,7 @@ TEST_CASE("the controller's top-L plans keep exactly the budget") {
 }
 
 TEST_CASE("bad inputs, budgets and plans throw typed errors") {
-  const auto t = make_network();
+  const auto t = admn::test::make_tiny_network("network-test");
   const tensor cam_in(admn::shape{1, 2, 3, 32, 32}), ir_in(admn::shape{1, 2, 1, 32, 32}),
       wrong(admn::shape{1, 2, 3, 32, 32});
   admn::workspace ws = t.net.make_workspace(1);
@@ -126,12 +84,12 @@ TEST_CASE("bad inputs, budgets and plans throw typed errors") {
       doctest::Contains("[admn.network.plan]"), admn::argument_error);
   m::network_config one_modality;
   one_modality.modalities.resize(1);
-  CHECK_THROWS_WITH_AS((void)m::load<net_type>(t.weights, one_modality),
+  CHECK_THROWS_WITH_AS((void)m::load<admn::test::tiny_net>(t.weights, one_modality),
                        doctest::Contains("[admn.config.modalities]"), admn::config_error);
 }
 
 TEST_CASE("network runs do not depend on the thread count") {
-  const auto t = make_network();
+  const auto t = admn::test::make_tiny_network("network-test");
   const tensor cam_in = pattern(admn::shape{2, 2, 3, 32, 32}, 0.21f),
                ir_in = pattern(admn::shape{2, 2, 1, 32, 32}, 0.13f);
   const admn::const_view inputs[] = {cam_in.view(), ir_in.view()};

@@ -3,6 +3,7 @@
 #include <admn/adaptive/profile.hpp>
 #include <admn/io/safetensors.hpp>
 #include <admn/io/writer.hpp>
+#include <admn/kernels/gemm_bf16.hpp>
 
 #include "common/fixture.hpp"
 
@@ -288,3 +289,26 @@ TEST_CASE("admn-run --latency-budget profiles the host once, picks L and reports
 }
 
 #endif  // ADMN_RUN
+
+TEST_CASE("admn-run --bf16 keeps the controller's masks and stays within 1e-2") {
+  if constexpr (!admn::kernels::bf16_available) return;
+  const admn::test::fixture cases("networks/ave_small_cases.safetensors");
+  const fs::path in = write_inputs(cases, "b3_l4_aa", {"image", "audio"});
+  const fs::path out = fs::temp_directory_path() / "admn-run-bf16.safetensors";
+  const outcome r =
+      run_tool("--model " + std::string(ADMN_TEST_FIXTURES) + "/networks/ave_small.safetensors" +
+               " --input " + in.string() + " --output " + out.string() + " --budget 4 --bf16");
+  INFO(r.stderr_text);
+  REQUIRE(r.code == 0);
+  CHECK(r.stderr_text.find("bf16 weights") != std::string::npos);
+  const auto result = admn::io::safetensors_file::open(out);
+  const auto mask = result.tensor("layer_mask");
+  const admn::tensor expected_mask = cases.get("b3_l4_aa.layer_mask");
+  for (std::size_t i = 0; i < expected_mask.size(); ++i)
+    CHECK(static_cast<float>(static_cast<unsigned char>(mask.bytes()[i])) == expected_mask.data()[i]);
+  admn::tensor logits(cases.get("b3_l4_aa.logits").shape());
+  result.tensor("logits").to_f32(logits.values());
+  admn::test::check_close(logits, cases.get("b3_l4_aa.logits"), 1e-2);
+  fs::remove(in);
+  fs::remove(out);
+}

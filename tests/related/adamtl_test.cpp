@@ -1,6 +1,7 @@
 // AdaMTL composition: the policy's decision rule, MAC targets, mask override, errors.
 #include <admn/model/adamtl.hpp>
 
+#include "common/error_id.hpp"
 #include "common/fixture.hpp"
 
 #include <doctest/doctest.h>
@@ -11,17 +12,9 @@
 using admn::tensor;
 namespace m = admn::model;
 
-namespace {
+using admn::test::error_id;
 
-template <class Fn>
-std::string error_id(Fn&& fn) {
-  try {
-    fn();
-  } catch (const admn::error& e) {
-    return e.id();
-  }
-  return "none";
-}
+namespace {
 
 m::multi_task_config config() {
   return {.encoder = {.heads = 2},

@@ -4,6 +4,7 @@
 #include <admn/layers/mlp.hpp>
 
 #include "common/compare.hpp"
+#include "common/error_id.hpp"
 #include "common/fixture.hpp"
 #include "related/related_common.hpp"
 
@@ -16,17 +17,9 @@
 using admn::tensor;
 using namespace admn::kernels;
 
-namespace {
+using admn::test::error_id;
 
-template <class Fn>
-std::string error_id(Fn&& fn) {
-  try {
-    fn();
-  } catch (const admn::error& e) {
-    return e.id();
-  }
-  return "none";
-}
+namespace {
 
 tensor values(std::vector<float> v, const admn::shape& s) {
   tensor t(s);

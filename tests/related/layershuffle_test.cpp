@@ -4,6 +4,7 @@
 #include <admn/adaptive/execution_order.hpp>
 #include <admn/model/vit_backbone.hpp>
 
+#include "common/error_id.hpp"
 #include "common/fixture.hpp"
 
 #include <doctest/doctest.h>
@@ -16,19 +17,7 @@ using admn::tensor;
 using admn::adaptive::execution_order;
 using admn::adaptive::ordered_plan;
 
-namespace {
-
-template <class Fn>
-std::string error_id(Fn&& fn) {
-  try {
-    fn();
-  } catch (const admn::error& e) {
-    return e.id();
-  }
-  return "none";
-}
-
-}  // namespace
+using admn::test::error_id;
 
 TEST_CASE("an execution order is any permutation of any subset, with a text form") {
   const auto o = execution_order::parse("3,0,2", 4);

@@ -13,13 +13,13 @@
 // layer_plan text form with the order kept.
 #pragma once
 
+#include <admn/adaptive/index_list.hpp>
 #include <admn/adaptive/layer_mask.hpp>
 #include <admn/adaptive/layer_plan.hpp>
 #include <admn/adaptive/top_l.hpp>
 #include <admn/error.hpp>
 
 #include <array>
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -63,22 +63,8 @@ class execution_order {
   // or the errors of of().
   [[nodiscard]] static execution_order parse(std::string_view text, std::size_t depth) {
     execution_order o(depth);
-    std::size_t start = 0;
-    while (start < text.size()) {
-      const std::size_t end = std::min(text.find(',', start), text.size());
-      const std::string_view item = text.substr(start, end - start);
-      std::size_t block = 0;
-      const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), block);
-      if (item.empty() || ec != std::errc() || ptr != item.data() + item.size())
-        throw argument_error("admn.order.parse", "execution order '" + std::string(text) + "': '" +
-                                                     std::string(item) + "' is not a block index");
-      o.push_back(block);
-      if (end == text.size()) break;
-      start = end + 1;
-      if (start == text.size())
-        throw argument_error("admn.order.parse",
-                             "execution order '" + std::string(text) + "' has a trailing comma");
-    }
+    parse_index_list(text, {.id = "admn.order.parse", .noun = "execution order", .text = text},
+                     [&](std::size_t block) { o.push_back(block); });
     return o;
   }
 
@@ -187,7 +173,7 @@ class ordered_plan {
 
   // Empty orders for backbones of the given depths. Throws argument_error
   // [admn.plan.modalities] for more than max_modalities.
-  explicit ordered_plan(std::span<const std::size_t> depths) : count_(check_count(depths.size())) {
+  explicit ordered_plan(std::span<const std::size_t> depths) : count_(check_modality_count(depths.size())) {
     for (std::size_t m = 0; m < count_; ++m) orders_[m] = execution_order(depths[m]);
   }
 
@@ -204,20 +190,10 @@ class ordered_plan {
   // execution_order::parse.
   [[nodiscard]] static ordered_plan parse(std::string_view text, std::span<const std::size_t> depths) {
     ordered_plan p(depths);
-    std::size_t m = 0, start = 0;
-    while (true) {
-      const std::size_t end = std::min(text.find(';', start), text.size());
-      if (m >= p.count_)
-        throw argument_error("admn.plan.parse", "plan '" + std::string(text) + "' lists more than " +
-                                                    std::to_string(p.count_) + " modalities");
-      p.orders_[m] = execution_order::parse(text.substr(start, end - start), depths[m]);
-      ++m;
-      if (end == text.size()) break;
-      start = end + 1;
-    }
-    if (m != p.count_)
-      throw argument_error("admn.plan.parse", "plan '" + std::string(text) + "' lists " + std::to_string(m) +
-                                                  " modalities, the network has " + std::to_string(p.count_));
+    for_each_modality(text, p.count_, {.id = "admn.plan.parse", .noun = "plan", .text = text},
+                      [&](std::size_t m, std::string_view list) {
+                        p.orders_[m] = execution_order::parse(list, depths[m]);
+                      });
     return p;
   }
 
@@ -251,14 +227,6 @@ class ordered_plan {
   }
 
  private:
-  static std::size_t check_count(std::size_t count) {
-    if (count > max_modalities)
-      throw argument_error(
-          "admn.plan.modalities",
-          std::to_string(count) + " modalities exceed the maximum of " + std::to_string(max_modalities));
-    return count;
-  }
-
   std::array<execution_order, max_modalities> orders_{};
   std::size_t count_ = 0;
 };

@@ -5,11 +5,11 @@
 // modality 0 and blocks 0,3 of modality 1. An empty list skips a whole backbone.
 #pragma once
 
+#include <admn/adaptive/index_list.hpp>
 #include <admn/adaptive/layer_mask.hpp>
 #include <admn/error.hpp>
 
 #include <array>
-#include <charconv>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -19,13 +19,22 @@ namespace admn::adaptive {
 
 inline constexpr std::size_t max_modalities = 8;
 
+// Returns `count`; throws argument_error [admn.plan.modalities] when it exceeds max_modalities.
+inline std::size_t check_modality_count(std::size_t count) {
+  if (count > max_modalities)
+    throw argument_error(
+        "admn.plan.modalities",
+        std::to_string(count) + " modalities exceed the maximum of " + std::to_string(max_modalities));
+  return count;
+}
+
 class layer_plan {
  public:
   constexpr layer_plan() noexcept = default;
 
   // Empty masks for backbones of the given depths. Throws argument_error
   // [admn.plan.modalities] for more than max_modalities.
-  explicit layer_plan(std::span<const std::size_t> depths) : count_(check_count(depths.size())) {
+  explicit layer_plan(std::span<const std::size_t> depths) : count_(check_modality_count(depths.size())) {
     for (std::size_t m = 0; m < count_; ++m) masks_[m] = layer_mask(depths[m]);
   }
 
@@ -40,21 +49,10 @@ class layer_plan {
   [[nodiscard]] static layer_plan parse(std::string_view text, std::span<const std::size_t> depths) {
     if (text == "all") return all(depths);
     layer_plan p(depths);
-    std::size_t m = 0;
-    std::size_t start = 0;
-    while (true) {
-      const std::size_t end = std::min(text.find(';', start), text.size());
-      if (m >= p.count_)
-        throw argument_error("admn.plan.parse", "plan '" + std::string(text) + "' lists more than " +
-                                                    std::to_string(p.count_) + " modalities");
-      parse_list(text, text.substr(start, end - start), p.masks_[m]);
-      ++m;
-      if (end == text.size()) break;
-      start = end + 1;
-    }
-    if (m != p.count_)
-      throw argument_error("admn.plan.parse", "plan '" + std::string(text) + "' lists " + std::to_string(m) +
-                                                  " modalities, the network has " + std::to_string(p.count_));
+    const text_context where{.id = "admn.plan.parse", .noun = "plan", .text = text};
+    for_each_modality(text, p.count_, where, [&](std::size_t m, std::string_view list) {
+      parse_index_list(list, where, [&](std::size_t block) { p.masks_[m].keep(block); });
+    });
     return p;
   }
 
@@ -89,32 +87,6 @@ class layer_plan {
   }
 
  private:
-  static std::size_t check_count(std::size_t count) {
-    if (count > max_modalities)
-      throw argument_error(
-          "admn.plan.modalities",
-          std::to_string(count) + " modalities exceed the maximum of " + std::to_string(max_modalities));
-    return count;
-  }
-
-  static void parse_list(std::string_view whole, std::string_view list, layer_mask& mask) {
-    std::size_t start = 0;
-    while (start < list.size()) {
-      const std::size_t end = std::min(list.find(',', start), list.size());
-      const std::string_view item = list.substr(start, end - start);
-      std::size_t block = 0;
-      const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), block);
-      if (item.empty() || ec != std::errc() || ptr != item.data() + item.size())
-        throw argument_error("admn.plan.parse", "plan '" + std::string(whole) + "': '" + std::string(item) +
-                                                    "' is not a block index");
-      mask.keep(block);
-      if (end == list.size()) break;
-      start = end + 1;
-      if (start == list.size())
-        throw argument_error("admn.plan.parse", "plan '" + std::string(whole) + "' has a trailing comma");
-    }
-  }
-
   std::array<layer_mask, max_modalities> masks_{};
   std::size_t count_ = 0;
 };

@@ -24,11 +24,11 @@
 // still keeps exactly t.
 #pragma once
 
+#include <admn/adaptive/index_list.hpp>
 #include <admn/adaptive/layer_plan.hpp>
 #include <admn/error.hpp>
 
 #include <array>
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -80,21 +80,16 @@ class static_plan {
   // argument_error [admn.plan.parse] naming the text.
   [[nodiscard]] static static_plan parse(std::string_view text) {
     if (text == "all") return all();
+    const text_context where{.id = "admn.plan.parse", .noun = "plan", .text = text};
     for (const auto& [prefix, k] : {std::pair{std::string_view("first:"), kind::first},
                                     std::pair{std::string_view("every-other:"), kind::every_other}}) {
       if (text.substr(0, prefix.size()) != prefix) continue;
       static_plan p(k);
-      const std::string_view list = text.substr(prefix.size());
-      std::size_t start = 0;
-      while (true) {
-        const std::size_t end = std::min(list.find(',', start), list.size());
-        if (p.count_ == max_modalities)
-          throw argument_error("admn.plan.parse", "plan '" + std::string(text) + "' lists more than " +
-                                                      std::to_string(max_modalities) + " modalities");
-        p.values_[p.count_++] = number(text, list.substr(start, end - start), "a block count");
-        if (end == list.size()) break;
-        start = end + 1;
-      }
+      // A count per item: "first:" and "first:1," have an empty item, not a trailing comma.
+      p.count_ = for_each_part(text.substr(prefix.size()), ',', max_modalities, where,
+                               [&](std::size_t m, std::string_view item) {
+                                 p.values_[m] = parse_number(item, where, "a block count");
+                               });
       return p;
     }
     if (text.find(':') != std::string_view::npos)
@@ -103,33 +98,17 @@ class static_plan {
                                "': unknown kind (all, first:N, every-other:T or block lists "
                                "such as 0,1,2;0,3)");
     static_plan p(kind::explicit_blocks);
-    std::size_t start = 0;
-    while (true) {
-      const std::size_t end = std::min(text.find(';', start), text.size());
-      if (p.count_ == max_modalities)
-        throw argument_error("admn.plan.parse", "plan '" + std::string(text) + "' lists more than " +
-                                                    std::to_string(max_modalities) + " modalities");
-      const std::string_view list = text.substr(start, end - start);
+    p.count_ = for_each_part(text, ';', max_modalities, where, [&](std::size_t m, std::string_view list) {
       std::uint64_t bits = 0;
-      std::size_t item_start = 0;
-      while (item_start < list.size()) {
-        const std::size_t item_end = std::min(list.find(',', item_start), list.size());
-        const std::size_t block =
-            number(text, list.substr(item_start, item_end - item_start), "a block index");
+      parse_index_list(list, where, [&](std::size_t block) {
         if (block >= max_depth)
           throw argument_error("admn.mask.block", "plan '" + std::string(text) + "': block " +
                                                       std::to_string(block) + " exceeds the maximum depth " +
                                                       std::to_string(max_depth));
         bits |= std::uint64_t{1} << block;
-        if (item_end == list.size()) break;
-        item_start = item_end + 1;
-        if (item_start == list.size())
-          throw argument_error("admn.plan.parse", "plan '" + std::string(text) + "' has a trailing comma");
-      }
-      p.values_[p.count_++] = bits;
-      if (end == text.size()) break;
-      start = end + 1;
-    }
+      });
+      p.values_[m] = bits;
+    });
     return p;
   }
 
@@ -198,15 +177,6 @@ class static_plan {
     static_plan p(k);
     for (const std::size_t c : counts) p.values_[p.count_++] = c;
     return p;
-  }
-
-  static std::size_t number(std::string_view whole, std::string_view item, const char* what) {
-    std::size_t value = 0;
-    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
-    if (item.empty() || ec != std::errc() || ptr != item.data() + item.size())
-      throw argument_error("admn.plan.parse",
-                           "plan '" + std::string(whole) + "': '" + std::string(item) + "' is not " + what);
-    return value;
   }
 
   kind kind_;

@@ -22,6 +22,7 @@
 #include <numeric>
 #include <span>
 #include <string>
+#include <utility>
 
 namespace admn::adaptive {
 
@@ -49,24 +50,81 @@ struct gumbel_options {
   float temperature = 1.0f;
 };
 
+namespace detail {
+
+inline constexpr std::size_t max_logits = max_modalities * max_depth;
+using logit_scores = std::array<float, max_logits>;
+
+// Throws argument_error [admn.plan.blocks] when Σ depths exceeds max_logits.
+inline void check_logit_count(std::size_t total) {
+  if (total > max_logits)
+    throw argument_error("admn.plan.blocks", std::to_string(total) + " blocks exceed the maximum of " +
+                                                 std::to_string(max_logits));
+}
+
+// What the top-L selectors rank: the Σ depths logits with block 0 of every modality
+// at −99 (ADMN_SPEC §4.6). Throws shape_error [admn.top_l.logits] for another count,
+// argument_error [admn.top_l.nan] for a NaN.
+inline logit_scores layer_scores(std::span<const float> logits, std::span<const std::size_t> depths) {
+  constexpr float forced_logit = -99.0f;
+  const std::size_t total = std::accumulate(depths.begin(), depths.end(), std::size_t{0});
+  if (logits.size() != total)
+    throw shape_error("admn.top_l.logits", "expected " + std::to_string(total) + " layer logits, got " +
+                                               std::to_string(logits.size()));
+  logit_scores scores{};
+  for (std::size_t i = 0; i < total; ++i) {
+    // A NaN has no rank; sorting with it would be undefined behaviour.
+    if (std::isnan(logits[i]))
+      throw argument_error("admn.top_l.nan", "layer logit " + std::to_string(i) + " is NaN");
+    scores[i] = logits[i];
+  }
+  for (std::size_t m = 0, offset = 0; m < depths.size(); offset += depths[m++]) scores[offset] = forced_logit;
+  return scores;
+}
+
+// Stochastic inference (§4.7): scores[i] := (scores[i] + noise_scale·g_i) / temperature
+// for i < total, g_i drawn from `rng` in index order.
+inline void add_gumbel(logit_scores& scores, std::size_t total, gumbel_rng& rng, const gumbel_options& o) {
+  for (std::size_t i = 0; i < total; ++i)
+    scores[i] = (scores[i] + o.noise_scale * rng.gumbel()) / o.temperature;
+}
+
+// The indices 0 … total−1 whose first k are the k best scores, descending; equal
+// scores keep the lower index first (torch.topk leaves ties unspecified).
+inline std::array<std::uint16_t, max_logits> top_indices(const logit_scores& scores, std::size_t total,
+                                                         std::size_t k) {
+  std::array<std::uint16_t, max_logits> order{};
+  std::iota(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(total), std::uint16_t{0});
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k),
+                    order.begin() + static_cast<std::ptrdiff_t>(total),
+                    [&](std::uint16_t a, std::uint16_t b) {
+                      return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+                    });
+  return order;
+}
+
+// Logit index i ↔ block l of modality m, i = d_0 + … + d_{m−1} + l; returns {m, l}.
+inline std::pair<std::size_t, std::size_t> locate_block(std::span<const std::size_t> depths,
+                                                        std::size_t index) {
+  std::size_t m = 0;
+  while (index >= depths[m]) index -= depths[m++];
+  return {m, index};
+}
+
+}  // namespace detail
+
 class top_l_selector {
  public:
   // Throws budget_error when L is outside [M, Σ depths], argument_error for
   // too many blocks in total.
   top_l_selector(std::span<const std::size_t> depths, std::size_t budget)
-      : budget_(budget), count_(depths.size()) {
-    if (depths.size() > max_modalities)
-      throw argument_error("admn.plan.modalities", std::to_string(depths.size()) +
-                                                       " modalities exceed the maximum of " +
-                                                       std::to_string(max_modalities));
+      : budget_(budget), count_(check_modality_count(depths.size())) {
     check_budget(budget, depths);
     for (std::size_t m = 0; m < count_; ++m) {
       depths_[m] = depths[m];
       total_ += depths[m];
     }
-    if (total_ > max_logits)
-      throw argument_error("admn.plan.blocks", std::to_string(total_) + " blocks exceed the maximum of " +
-                                                   std::to_string(max_logits));
+    detail::check_logit_count(total_);
   }
 
   [[nodiscard]] std::size_t budget() const noexcept { return budget_; }
@@ -75,62 +133,28 @@ class top_l_selector {
 
   // The deterministic selection of inference. logits: Σ depths values.
   [[nodiscard]] layer_plan select(std::span<const float> logits) const {
-    std::array<float, max_logits> scores{};
-    prepare(logits, scores);
-    return pick(scores);
+    return pick(detail::layer_scores(logits, depths()));
   }
 
   // Stochastic selection with Gumbel noise drawn from `rng`.
   [[nodiscard]] layer_plan sample(std::span<const float> logits, gumbel_rng& rng,
                                   const gumbel_options& o = {}) const {
-    std::array<float, max_logits> scores{};
-    prepare(logits, scores);
-    for (std::size_t i = 0; i < total_; ++i)
-      scores[i] = (scores[i] + o.noise_scale * rng.gumbel()) / o.temperature;
+    detail::logit_scores scores = detail::layer_scores(logits, depths());
+    detail::add_gumbel(scores, total_, rng, o);
     return pick(scores);
   }
 
  private:
-  static constexpr std::size_t max_logits = max_modalities * max_depth;
-  static constexpr float forced_logit = -99.0f;
-
-  void prepare(std::span<const float> logits, std::array<float, max_logits>& scores) const {
-    if (logits.size() != total_)
-      throw shape_error("admn.top_l.logits", "expected " + std::to_string(total_) + " layer logits, got " +
-                                                 std::to_string(logits.size()));
-    for (std::size_t i = 0; i < total_; ++i) {
-      // A NaN has no rank; sorting with it would be undefined behaviour.
-      if (std::isnan(logits[i]))
-        throw argument_error("admn.top_l.nan", "layer logit " + std::to_string(i) + " is NaN");
-      scores[i] = logits[i];
-    }
-    std::size_t offset = 0;
-    for (std::size_t m = 0; m < count_; ++m) {
-      scores[offset] = forced_logit;
-      offset += depths_[m];
-    }
-  }
-
-  [[nodiscard]] layer_plan pick(const std::array<float, max_logits>& scores) const {
-    // Order indices by score, descending; equal scores keep the lower index first.
-    std::array<std::uint16_t, max_logits> order{};
-    std::iota(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(total_), std::uint16_t{0});
+  [[nodiscard]] layer_plan pick(const detail::logit_scores& scores) const {
     const std::size_t k = budget_ - count_;
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k),
-                      order.begin() + static_cast<std::ptrdiff_t>(total_),
-                      [&](std::uint16_t a, std::uint16_t b) {
-                        return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
-                      });
+    const auto order = detail::top_indices(scores, total_, k);
     layer_plan plan(depths());
-    for (std::size_t i = 0; i < k; ++i) set(plan, order[i]);
+    for (std::size_t i = 0; i < k; ++i) {
+      const auto [m, l] = detail::locate_block(depths(), order[i]);
+      plan[m].keep(l);
+    }
     for (std::size_t m = 0; m < count_; ++m) plan[m].keep(0);
     return plan;
-  }
-
-  void set(layer_plan& plan, std::size_t index) const {
-    std::size_t m = 0;
-    while (index >= depths_[m]) index -= depths_[m++];
-    plan[m].keep(index);
   }
 
   std::array<std::size_t, max_modalities> depths_{};

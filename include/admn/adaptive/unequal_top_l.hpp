@@ -28,9 +28,7 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <cstdint>
-#include <numeric>
 #include <span>
 #include <string>
 
@@ -64,9 +62,7 @@ class unequal_top_l_selector {
       forced += costs[m];
       full += costs[m] * depths[m];
     }
-    if (total_ > max_logits)
-      throw argument_error("admn.plan.blocks", std::to_string(total_) + " blocks exceed the maximum of " +
-                                                   std::to_string(max_logits));
+    detail::check_logit_count(total_);
     if (budget < forced)
       throw budget_error("admn.budget.too_small", "cost budget " + std::to_string(budget) + " is below the " +
                                                       std::to_string(forced) + " of the forced first blocks");
@@ -90,54 +86,28 @@ class unequal_top_l_selector {
 
   // The deterministic selection. logits: Σ depths values (NaN rejected).
   [[nodiscard]] layer_plan select(std::span<const float> logits) const {
-    std::array<float, max_logits> scores{};
-    prepare(logits, scores);
-    return pick(scores);
+    return pick(detail::layer_scores(logits, depths()));
   }
 
   // With Gumbel noise, as top_l_selector::sample (§4.7).
   [[nodiscard]] layer_plan sample(std::span<const float> logits, gumbel_rng& rng,
                                   const gumbel_options& o = {}) const {
-    std::array<float, max_logits> scores{};
-    prepare(logits, scores);
-    for (std::size_t i = 0; i < total_; ++i)
-      scores[i] = (scores[i] + o.noise_scale * rng.gumbel()) / o.temperature;
+    detail::logit_scores scores = detail::layer_scores(logits, depths());
+    detail::add_gumbel(scores, total_, rng, o);
     return pick(scores);
   }
 
  private:
-  static constexpr std::size_t max_logits = max_modalities * max_depth;
-  static constexpr float forced_logit = -99.0f;
-
-  void prepare(std::span<const float> logits, std::array<float, max_logits>& scores) const {
-    if (logits.size() != total_)
-      throw shape_error("admn.top_l.logits", "expected " + std::to_string(total_) + " layer logits, got " +
-                                                 std::to_string(logits.size()));
-    for (std::size_t i = 0; i < total_; ++i) {
-      if (std::isnan(logits[i]))
-        throw argument_error("admn.top_l.nan", "layer logit " + std::to_string(i) + " is NaN");
-      scores[i] = logits[i];
-    }
-    for (std::size_t m = 0, offset = 0; m < count_; offset += depths_[m++]) scores[offset] = forced_logit;
-  }
-
-  [[nodiscard]] layer_plan pick(const std::array<float, max_logits>& scores) const {
+  [[nodiscard]] layer_plan pick(const detail::logit_scores& scores) const {
     const std::size_t window = std::min(extra_, total_);
-    std::array<std::uint16_t, max_logits> order{};
-    std::iota(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(total_), std::uint16_t{0});
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(window),
-                      order.begin() + static_cast<std::ptrdiff_t>(total_),
-                      [&](std::uint16_t a, std::uint16_t b) {
-                        return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
-                      });
+    const auto order = detail::top_indices(scores, total_, window);
     layer_plan plan(depths());
     std::size_t spent = 0;
     for (std::size_t i = 0; i < window; ++i) {
-      std::size_t index = order[i], m = 0;
-      while (index >= depths_[m]) index -= depths_[m++];
+      const auto [m, l] = detail::locate_block(depths(), order[i]);
       if (spent + costs_[m] > extra_) continue;
       spent += costs_[m];
-      plan[m].keep(index);
+      plan[m].keep(l);
     }
     for (std::size_t m = 0; m < count_; ++m) plan[m].keep(0);
     return plan;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <admn/error.hpp>
+#include <admn/io/detail/header.hpp>
 #include <admn/io/detail/posix.hpp>
 #include <admn/io/detail/text.hpp>
 #include <admn/io/format.hpp>

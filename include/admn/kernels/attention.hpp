@@ -9,9 +9,9 @@
 // or on the queries first (older timm); identical when scale is a power of two.
 #pragma once
 
+#include <admn/kernels/gemm.hpp>
 #include <admn/kernels/simd.hpp>
 #include <admn/kernels/softmax.hpp>
-#include <admn/tensor/eigen.hpp>
 
 #include <cmath>
 #include <cstddef>
@@ -34,38 +34,45 @@ struct attention_shape {
   [[nodiscard]] constexpr std::size_t inner() const noexcept { return heads * head_dim; }
 };
 
-// Scratch floats one head needs: the tokens×tokens scores (+ scaled queries).
+// Scratch floats one head needs (64-byte aligned): the tokens×tokens scores, K and V
+// packed into GEMM panels, and the scaled queries when scale_at is queries.
+template <class Arch = default_arch>
 [[nodiscard]] constexpr std::size_t attention_scratch_floats(const attention_shape& s) noexcept {
-  return s.tokens * s.tokens + (s.scale_at == scale_at::queries ? s.tokens * s.head_dim : 0);
+  using panels = packed_panels<Arch>;
+  const auto aligned = [](std::size_t f) { return (f + 15) / 16 * 16; };
+  return aligned(s.tokens * s.tokens) + aligned(panels::floats(s.tokens, s.head_dim)) +
+         aligned(panels::floats(s.head_dim, s.tokens)) +
+         (s.scale_at == scale_at::queries ? aligned(s.tokens * s.head_dim) : 0);
 }
 
+// One head on the calling thread: S = Q·Kᵀ and O = P·V through the packed GEMM
+// micro-kernel (K and V packed into scratch once per head, both products then run
+// out of L1/L2), the scale folded into the softmax. `scratch` is 64-byte aligned.
 template <class Arch>
 void attention_head(Arch arch, const attention_shape& s, const float* qkv, std::size_t head, float* out,
                     float* scratch) noexcept {
-  const std::size_t n = s.tokens;
-  const std::size_t offset = head * s.head_dim;
+  using panels = packed_panels<Arch>;
+  const auto aligned = [](std::size_t f) { return (f + 15) / 16 * 16; };
+  const std::size_t n = s.tokens, d = s.head_dim, offset = head * d;
+  float* scores = scratch;
+  float* k_panels = scores + aligned(n * n);
+  float* v_panels = k_panels + aligned(panels::floats(n, d));
   const float* q = qkv + offset;
   std::size_t ld_q = s.ld_qkv;
-  float* scores = scratch;
+  float softmax_scale = s.scale;
   if (s.scale_at == scale_at::queries) {
-    float* scaled = scratch + n * n;
+    float* scaled = v_panels + aligned(panels::floats(d, n));
     for (std::size_t t = 0; t < n; ++t)
-      for (std::size_t d = 0; d < s.head_dim; ++d) scaled[t * s.head_dim + d] = q[t * s.ld_qkv + d] * s.scale;
+      for (std::size_t i = 0; i < d; ++i) scaled[t * d + i] = q[t * s.ld_qkv + i] * s.scale;
     q = scaled;
-    ld_q = s.head_dim;
+    ld_q = d;
+    softmax_scale = 1.0f;
   }
-  const auto qm = as_matrix(q, n, s.head_dim, ld_q);
-  const auto km = as_matrix(qkv + s.inner() + offset, n, s.head_dim, s.ld_qkv);
-  const auto vm = as_matrix(qkv + 2 * s.inner() + offset, n, s.head_dim, s.ld_qkv);
-  auto sm = as_matrix(scores, n, n, n);
-  sm.noalias() = qm * km.transpose();
-  if (s.scale_at == scale_at::scores) {
-    using batch = float_batch<Arch>;
-    const batch scale(s.scale);
-    detail::map<Arch>(scores, scores, n * n, [&](batch v) { return v * scale; });
-  }
-  softmax(arch, scores, n, n, n);
-  as_matrix(out + offset, n, s.head_dim, s.ld_out).noalias() = sm * vm;
+  pack_rows<Arch>(qkv + s.inner() + offset, n, d, s.ld_qkv, k_panels);         // W[j][p] = K[j][p]
+  pack_columns<Arch>(qkv + 2 * s.inner() + offset, d, n, s.ld_qkv, v_panels);  // W[j][p] = V[p][j]
+  gemm_serial(arch, n, q, ld_q, panels{k_panels, n, d}, scores, n, {});
+  softmax(arch, scores, n, n, n, softmax_scale);
+  gemm_serial(arch, n, scores, n, panels{v_panels, d, n}, out + offset, s.ld_out, {});
 }
 
 namespace reference {

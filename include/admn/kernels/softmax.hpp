@@ -14,23 +14,32 @@
 
 namespace admn::kernels {
 
-// Softmax of `rows` rows of length n, row r at x + r·stride, in place.
+// Softmax of scale·x over `rows` rows of length n, row r at x + r·stride, in place
+// (PyTorch's `softmax(q @ k.T * scale)` without the separate scaling pass): for
+// scale > 0, max(scale·x) = scale·max(x), rounding being monotone.
 template <class Arch>
-void softmax(Arch, float* x, std::size_t rows, std::size_t n, std::size_t stride) noexcept {
+void softmax(Arch, float* x, std::size_t rows, std::size_t n, std::size_t stride,
+             float scale = 1.0f) noexcept {
   using batch = float_batch<Arch>;
   const std::size_t end = simd_end<Arch>(n);
+  const batch s(scale);
   for (std::size_t r = 0; r < rows; ++r) {
     float* row = x + r * stride;
+    if (!(scale > 0.0f)) {  // negative, zero or NaN: scale first, then the plain softmax
+      detail::map<Arch>(row, row, n, [&](batch v) { return v * s; });
+      softmax(Arch{}, row, 1, n, stride);
+      continue;
+    }
     batch m(-std::numeric_limits<float>::infinity());
     for (std::size_t i = 0; i < end; i += batch::size) m = xsimd::max(m, batch::load_unaligned(row + i));
     if (end != n)
       m = xsimd::max(m, detail::load_tail<Arch>(row, end, n, -std::numeric_limits<float>::infinity()));
-    const batch row_max(detail::horizontal_max<Arch>(m));
-    detail::map<Arch>(row, row, n, [&](batch v) { return xsimd::exp(v - row_max); });
+    const batch row_max(detail::horizontal_max<Arch>(m) * scale);
+    detail::map<Arch>(row, row, n, [&](batch v) { return xsimd::exp(v * s - row_max); });
     // Sum after the map so the padded tail lanes (exp of garbage) are never added.
     const float sum = detail::sum<Arch>(row, n, 0.0f, [](batch v) { return v; });
-    const batch scale(1.0f / sum);
-    detail::map<Arch>(row, row, n, [&](batch v) { return v * scale; });
+    const batch inverse(1.0f / sum);
+    detail::map<Arch>(row, row, n, [&](batch v) { return v * inverse; });
   }
 }
 

@@ -27,7 +27,8 @@ struct attention_spec {
   std::size_t heads = 1;
   bool qkv_bias = true;
   kernels::scale_at scale_at = kernels::scale_at::scores;
-  std::optional<float> scale{};  // default head_dim^-0.5
+  std::optional<float> scale{};                             // default head_dim^-0.5
+  kernels::precision precision = kernels::precision::fp32;  // of both projections (load only)
 };
 
 class multi_head_attention {
@@ -48,8 +49,9 @@ class multi_head_attention {
 
   static multi_head_attention load(const io::weight_source& w, const attention_keys& keys,
                                    const attention_spec& spec, std::size_t dim = 0) {
-    linear qkv = linear::load(w.sub(keys.qkv), {.in = dim, .bias = spec.qkv_bias});
-    linear out = linear::load(w.sub(keys.out), {.out = qkv.in_features()});
+    linear qkv =
+        linear::load(w.sub(keys.qkv), {.in = dim, .bias = spec.qkv_bias, .precision = spec.precision});
+    linear out = linear::load(w.sub(keys.out), {.out = qkv.in_features(), .precision = spec.precision});
     return multi_head_attention(std::move(qkv), std::move(out), spec);
   }
 

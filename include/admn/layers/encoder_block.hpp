@@ -26,6 +26,7 @@ struct encoder_block_spec {
   block_flavour flavour = block_flavour::timm;
   float eps = 1e-5f;
   kernels::activation_fn mlp_activation{kernels::activation::gelu_erf};
+  kernels::precision precision = kernels::precision::fp32;  // of the four Linears
 };
 
 class encoder_block {
@@ -43,11 +44,15 @@ class encoder_block {
     layer_norm norm1 = layer_norm::load(w.sub(timm ? "norm1." : "0.norm."), dim, spec.eps);
     const attention_keys keys =
         timm ? attention_keys{"attn.qkv.", "attn.proj."} : attention_keys{"0.to_qkv.", "0.to_out.0."};
-    multi_head_attention attn = multi_head_attention::load(
-        w, keys, {.heads = spec.heads, .qkv_bias = timm, .scale_at = kernels::scale_at::scores}, norm1.dim());
+    multi_head_attention attn = multi_head_attention::load(w, keys,
+                                                           {.heads = spec.heads,
+                                                            .qkv_bias = timm,
+                                                            .scale_at = kernels::scale_at::scores,
+                                                            .precision = spec.precision},
+                                                           norm1.dim());
     layer_norm norm2 = layer_norm::load(w.sub(timm ? "norm2." : "1.condln."), norm1.dim(), spec.eps);
     const mlp_keys mkeys = timm ? mlp_keys{"mlp.fc1.", "mlp.fc2."} : mlp_keys{"1.net.1.", "1.net.4."};
-    layers::mlp feed_forward = mlp::load(w, mkeys, spec.mlp_activation, norm1.dim());
+    layers::mlp feed_forward = mlp::load(w, mkeys, spec.mlp_activation, norm1.dim(), spec.precision);
     return encoder_block(std::move(norm1), std::move(attn), std::move(norm2), std::move(feed_forward));
   }
 

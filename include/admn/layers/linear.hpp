@@ -3,18 +3,21 @@
 // W is (out, in) as PyTorch stores it; keys `<prefix>weight`, `<prefix>bias`. W is
 // re-laid out once, here, into the GEMM's panels (kernels::packed_weights); the
 // original layout is not kept. The optional epilogue fuses an activation, or
-// accumulates into y (residual add).
+// accumulates into y (residual add). With precision::bf16 the weights are stored
+// as bf16 and multiplied by the AVX512-BF16 kernel (kernels/gemm_bf16.hpp).
 #pragma once
 
 #include <admn/error.hpp>
 #include <admn/io/weight_source.hpp>
 #include <admn/kernels/gemm.hpp>
+#include <admn/kernels/gemm_bf16.hpp>
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/view.hpp>
 
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <variant>
 
 namespace admn::layers {
 
@@ -22,16 +25,24 @@ struct linear_spec {
   std::size_t in = 0;   // 0: take from the weight
   std::size_t out = 0;  // 0: take from the weight
   bool bias = true;
+  kernels::precision precision = kernels::precision::fp32;
 };
 
 class linear {
  public:
-  // weight (out, in); bias (out) or none. Throws shape_error [admn.linear.shape].
-  linear(const tensor& weight, std::optional<tensor> bias) : bias_(std::move(bias)) {
+  // weight (out, in); bias (out) or none. Throws shape_error [admn.linear.shape], and
+  // config_error [admn.config.precision] for bf16 in a build without AVX512-BF16.
+  linear(const tensor& weight, std::optional<tensor> bias,
+         kernels::precision precision = kernels::precision::fp32)
+      : bias_(std::move(bias)) {
     if (weight.shape().rank() != 2)
       throw shape_error("admn.linear.shape", "weight must be (out, in), got " + weight.shape().to_string());
-    packed_ =
-        kernels::packed_weights<>(weight.data(), weight.shape()[0], weight.shape()[1], weight.shape()[1]);
+    kernels::require_available(precision);
+    const std::size_t out = weight.shape()[0], in = weight.shape()[1];
+    if (precision == kernels::precision::bf16)
+      packed_ = kernels::packed_weights_bf16(weight.data(), out, in, in);
+    else
+      packed_ = kernels::packed_weights<>(weight.data(), out, in, in);
     if (bias_ && !(bias_->shape() == shape{out_features()}))
       throw shape_error("admn.linear.shape", "bias must be [" + std::to_string(out_features()) + "], got " +
                                                  bias_->shape().to_string());
@@ -45,15 +56,23 @@ class linear {
     tensor weight = w.load("weight", shape{out, in});
     std::optional<tensor> bias;
     if (spec.bias) bias = w.load("bias", shape{out});
-    return linear(std::move(weight), std::move(bias));
+    return linear(std::move(weight), std::move(bias), spec.precision);
   }
 
-  [[nodiscard]] std::size_t in_features() const noexcept { return packed_.k(); }
-  [[nodiscard]] std::size_t out_features() const noexcept { return packed_.n(); }
+  [[nodiscard]] std::size_t in_features() const noexcept {
+    return std::visit([](const auto& p) { return p.k(); }, packed_);
+  }
+  [[nodiscard]] std::size_t out_features() const noexcept {
+    return std::visit([](const auto& p) { return p.n(); }, packed_);
+  }
+  [[nodiscard]] kernels::precision precision() const noexcept {
+    return std::holds_alternative<kernels::packed_weights_bf16>(packed_) ? kernels::precision::bf16
+                                                                         : kernels::precision::fp32;
+  }
   [[nodiscard]] bool has_bias() const noexcept { return bias_.has_value(); }
-  // W[out][in], read back from the packed layout.
+  // W[out][in], read back from the packed layout (as stored: rounded to bf16 under bf16).
   [[nodiscard]] float weight(std::size_t out, std::size_t in) const noexcept {
-    return packed_.weight(out, in);
+    return std::visit([&](const auto& p) { return p.weight(out, in); }, packed_);
   }
   [[nodiscard]] const tensor* bias() const noexcept { return bias_ ? &*bias_ : nullptr; }
   // Multiply-accumulates for `rows` input rows.
@@ -66,13 +85,17 @@ class linear {
   void forward(const_view x, mutable_view y, kernels::activation_fn act = {}, bool accumulate = false) const {
     ADMN_ASSERT(x.rank() == 2 && y.rank() == 2 && x.extent(0) == y.extent(0));
     ADMN_ASSERT(x.extent(1) == in_features() && y.extent(1) == out_features());
-    kernels::gemm(kernels::default_arch{}, x.extent(0), x.data(), static_cast<std::size_t>(x.stride(0)),
-                  packed_, y.data(), static_cast<std::size_t>(y.stride(0)),
-                  {bias_ ? bias_->data() : nullptr, act, accumulate});
+    std::visit(
+        [&](const auto& packed) {
+          kernels::gemm(kernels::default_arch{}, x.extent(0), x.data(), static_cast<std::size_t>(x.stride(0)),
+                        packed, y.data(), static_cast<std::size_t>(y.stride(0)),
+                        {bias_ ? bias_->data() : nullptr, act, accumulate});
+        },
+        packed_);
   }
 
  private:
-  kernels::packed_weights<> packed_;
+  std::variant<kernels::packed_weights<>, kernels::packed_weights_bf16> packed_;
   std::optional<tensor> bias_;
 };
 

@@ -66,9 +66,9 @@ class mlp {
   // [1] or [hidden]; act.slope is ignored. Throws config_error [admn.mlp.prelu_key]
   // when no key can be derived.
   static mlp load(const io::weight_source& w, const mlp_keys& keys, kernels::activation_fn act,
-                  std::size_t dim = 0) {
-    linear fc1 = linear::load(w.sub(keys.fc1), {.in = dim});
-    linear fc2 = linear::load(w.sub(keys.fc2), {.in = fc1.out_features()});
+                  std::size_t dim = 0, kernels::precision precision = kernels::precision::fp32) {
+    linear fc1 = linear::load(w.sub(keys.fc1), {.in = dim, .precision = precision});
+    linear fc2 = linear::load(w.sub(keys.fc2), {.in = fc1.out_features(), .precision = precision});
     if (act.kind != kernels::activation::prelu) return mlp(std::move(fc1), std::move(fc2), act);
     const io::weight_source slopes_source = w.sub(keys.act.empty() ? activation_key(keys.fc1, w) : keys.act);
     const auto stored = slopes_source.shape_of("weight");
@@ -147,7 +147,7 @@ class mlp {
         if (bias) bias->data()[i] = static_cast<float>(b);
       }
     });
-    return mlp(linear(weight, std::move(bias)));
+    return mlp(linear(weight, std::move(bias), fc1_.precision()));
   }
 
   // y = fc2(act(fc1(x))) (or y += … when accumulate). x: rows × in, y: rows × out.

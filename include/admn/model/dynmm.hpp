@@ -12,10 +12,10 @@
 // own backbones, adapters, fusion encoder and head.
 //
 // modality_gate — the selector (keys under `selector.`):
-//   e_{m,i} = ConvEncoder_m(x_{m,i})              encoder_dict.<modality>.{1,3,6,9} (ADMN_SPEC §4.2),
-//                                                 on the inputs as given (no preprocessing)
-//   X = [CLS, e_{0,0}, …, e_{1,0}, …] + PE         cls (1, D); PE = positionalencoding1d (§4.4)
-//   c = TransformerEnc(X)[0]                       combiner_encoder (§4.5); mean over tokens without cls
+//   c = SummaryEncoder(x)                          encoder_dict.<modality>.{1,3,6,9}, cls (1, D),
+//                                                  combiner_encoder (summary_encoder.hpp, ADMN_SPEC
+//                                                  §4.2-4.5), on the inputs as given (no preprocessing);
+//                                                  c = the CLS output, or the mean over tokens without cls
 //   logits = W2·ReLU(W1·c (+ b1)) (+ b2)           mod_sel_head.{0,2} (AdaMML: no biases, 128 hidden)
 //   path = argmax_k logits_k                       ties: the lower index
 // gated_experts<Experts...> — the gate plus K typed expert networks (each a
@@ -33,12 +33,9 @@
 #include <admn/adaptive/layer_plan.hpp>
 #include <admn/error.hpp>
 #include <admn/io/weight_source.hpp>
-#include <admn/kernels/parallel.hpp>
 #include <admn/layers/linear.hpp>
-#include <admn/layers/position_embedding.hpp>
-#include <admn/model/conv_encoder.hpp>
 #include <admn/model/network.hpp>
-#include <admn/model/transformer_encoder.hpp>
+#include <admn/model/summary_encoder.hpp>
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/workspace.hpp>
 
@@ -69,12 +66,7 @@ struct gate_config {
 };
 
 // What the gate needs to know about one modality.
-struct gate_input {
-  std::string name;  // key under encoder_dict.
-  std::size_t channels = 3, height = 224, width = 224;
-  std::size_t instances = 1;  // images per sample
-  controller_encoder_config encoder{};
-};
+using gate_input = summary_input;
 
 class modality_gate {
  public:
@@ -83,69 +75,41 @@ class modality_gate {
   static modality_gate load(const io::weight_source& root, const gate_config& config,
                             const std::vector<gate_input>& inputs) {
     const io::weight_source w = root.sub(config.prefix);
-    std::vector<conv_encoder> encoders;
-    std::vector<std::size_t> encoded;
-    for (const auto& in : inputs) {
-      encoders.push_back(conv_encoder::load(w.sub("encoder_dict." + in.name + "."), in.channels, in.height,
-                                            in.width, in.encoder, config.antialias));
-      const std::size_t n = in.encoder.instances == 0 ? in.instances : in.encoder.instances;
-      if (n > in.instances)
-        throw config_error("admn.gate.instances", "the gate encodes " + std::to_string(n) +
-                                                      " instances of '" + in.name + "', which has " +
-                                                      std::to_string(in.instances));
-      encoded.push_back(n);
-    }
-    transformer_encoder combiner =
-        transformer_encoder::load(w.sub("combiner_encoder."), config.heads, config.eps);
-    const std::size_t d = combiner.dim();
-    std::optional<tensor> cls;
-    if (w.contains("cls")) cls = w.load("cls", shape{1, d});
+    summary_encoder trunk = summary_encoder::load(w,
+                                                  {.owner = "gate",
+                                                   .heads = config.heads,
+                                                   .antialias = config.antialias,
+                                                   .eps = config.eps,
+                                                   .kind = std::nullopt},
+                                                  inputs);
+    const std::size_t d = trunk.dim();
     const io::weight_source h0 = w.sub(config.head_prefix + "0."), h2 = w.sub(config.head_prefix + "2.");
     layers::linear first = layers::linear::load(h0, {.in = d, .bias = h0.contains("bias")});
     layers::linear second =
         layers::linear::load(h2, {.in = first.out_features(), .bias = h2.contains("bias")});
     std::vector<std::array<std::size_t, 4>> shapes;  // instances, channels, height, width
     for (const auto& in : inputs) shapes.push_back({in.instances, in.channels, in.height, in.width});
-    return modality_gate(std::move(encoders), std::move(encoded), std::move(shapes), std::move(cls),
-                         std::move(combiner), std::move(first), std::move(second));
+    return modality_gate(std::move(trunk), std::move(shapes), std::move(first), std::move(second));
   }
 
   [[nodiscard]] std::size_t paths() const noexcept { return second_.out_features(); }
-  [[nodiscard]] std::size_t modalities() const noexcept { return encoders_.size(); }
-  [[nodiscard]] std::size_t dim() const noexcept { return combiner_.dim(); }
+  [[nodiscard]] std::size_t modalities() const noexcept { return trunk_.modalities(); }
+  [[nodiscard]] std::size_t dim() const noexcept { return trunk_.dim(); }
   [[nodiscard]] std::size_t macs(std::size_t batch) const noexcept {
-    std::size_t total = combiner_.macs(batch, tokens_) + first_.macs(batch) + second_.macs(batch);
-    for (std::size_t m = 0; m < encoders_.size(); ++m) total += batch * encoded_[m] * encoders_[m].macs();
-    return total;
+    return trunk_.macs(batch) + first_.macs(batch) + second_.macs(batch);
   }
   [[nodiscard]] std::string describe() const {
-    std::string out = "gate over " + std::to_string(paths()) + " paths: conv encoders (";
-    for (std::size_t m = 0; m < encoders_.size(); ++m)
-      out += (m ? ", " : "") + std::to_string(encoded_[m]) + " x " + encoders_[m].describe();
-    return out + "), " + std::to_string(tokens_) + " tokens" + (cls_ ? " with CLS" : "") +
-           ", combiner width " + std::to_string(dim()) + " x " + std::to_string(combiner_.depth()) +
-           " layers";
+    return "gate over " + std::to_string(paths()) + " paths: " + trunk_.describe();
   }
 
   [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const {
-    std::size_t encode = 0;
-    for (std::size_t m = 0; m < encoders_.size(); ++m) {
-      const std::size_t images = batch * encoded_[m];
-      encode = std::max(encode,
-                        workspace::rounded(images * encoders_[m].flat_features()) +
-                            workspace::rounded(images * dim()) +
-                            workspace::rounded(images * workspace::rounded(encoders_[m].workspace_floats())));
-    }
-    const std::size_t tail =
-        workspace::rounded(batch * dim()) + workspace::rounded(batch * first_.out_features());
-    return workspace::rounded(batch * tokens_ * dim()) +
-           std::max(encode, std::max(combiner_.workspace_floats(batch, tokens_), tail));
+    return trunk_.workspace_floats(batch, workspace::rounded(batch * first_.out_features()));
   }
 
   // inputs[m]: (B, instances_m, C, H, W), contiguous; logits: (B, paths()).
   // Throws shape_error [admn.gate.input] on a wrong input.
   void forward(std::span<const const_view> inputs, mutable_view logits, workspace& ws) const {
-    const std::size_t batch = logits.extent(0), d = dim();
+    const std::size_t batch = logits.extent(0);
     if (inputs.size() != modalities() || logits.rank() != 2 || logits.extent(1) != paths())
       throw shape_error("admn.gate.input", "the gate takes " + std::to_string(modalities()) +
                                                " inputs and writes (B, " + std::to_string(paths()) +
@@ -161,46 +125,7 @@ class modality_gate {
                                                  std::to_string(s[3]) + "], got " + in.shape().to_string());
     }
     workspace::scope scope(ws);
-    const mutable_view x = ws.take(shape{batch * tokens_, d});
-    {
-      workspace::scope encode_scope(ws);
-      std::size_t first = cls_ ? 1 : 0;
-      for (std::size_t m = 0; m < encoders_.size(); ++m) {
-        workspace::scope modality_scope(ws);
-        const conv_encoder& encoder = encoders_[m];
-        const std::size_t n = encoded_[m], per = shapes_[m][0];
-        const mutable_view flat = ws.take(shape{batch * n, encoder.flat_features()});
-        const mutable_view codes = ws.take(shape{batch * n, d});
-        const std::size_t scratch_each = workspace::rounded(encoder.workspace_floats());
-        float* scratch = ws.take(batch * n * scratch_each);
-        const std::size_t image_floats = inputs[m].size() / (batch * per);
-        kernels::for_each_chunk(batch * n, 1, [&](std::size_t task, std::size_t) {
-          const std::size_t b = task / n, i = task % n;
-          encoder.features(inputs[m].data() + (b * per + i) * image_floats,
-                           flat.data() + task * encoder.flat_features(), scratch + task * scratch_each);
-        });
-        encoder.project(flat, codes);
-        for (std::size_t b = 0; b < batch; ++b)
-          std::memcpy(x.data() + (b * tokens_ + first) * d, codes.data() + b * n * d, n * d * sizeof(float));
-        first += n;
-      }
-    }
-    if (cls_)
-      for (std::size_t b = 0; b < batch; ++b)
-        std::memcpy(x.data() + b * tokens_ * d, cls_->data(), d * sizeof(float));
-    position_.add_to(x, batch);
-    combiner_.forward(x, batch, tokens_, ws);
-    const mutable_view c = ws.take(shape{batch, d});
-    for (std::size_t b = 0; b < batch; ++b)
-      for (std::size_t k = 0; k < d; ++k) {
-        if (cls_) {
-          c(b, k) = x(b * tokens_, k);
-        } else {
-          float sum = 0.0f;
-          for (std::size_t t = 0; t < tokens_; ++t) sum += x(b * tokens_ + t, k);
-          c(b, k) = sum / static_cast<float>(tokens_);
-        }
-      }
+    const mutable_view c = trunk_.forward(inputs, batch, ws);
     const mutable_view hidden = ws.take(shape{batch, first_.out_features()});
     first_.forward(c, hidden, {kernels::activation::relu});
     second_.forward(hidden, logits);
@@ -219,40 +144,17 @@ class modality_gate {
   }
 
  private:
-  modality_gate(std::vector<conv_encoder> encoders, std::vector<std::size_t> encoded,
-                std::vector<std::array<std::size_t, 4>> shapes, std::optional<tensor> cls,
-                transformer_encoder combiner, layers::linear first, layers::linear second)
-      : encoders_(std::move(encoders)),
-        encoded_(std::move(encoded)),
+  modality_gate(summary_encoder trunk, std::vector<std::array<std::size_t, 4>> shapes, layers::linear first,
+                layers::linear second)
+      : trunk_(std::move(trunk)),
         shapes_(std::move(shapes)),
-        cls_(std::move(cls)),
-        combiner_(std::move(combiner)),
         first_(std::move(first)),
-        second_(std::move(second)),
-        tokens_(count_tokens()),
-        position_(tokens_, combiner_.dim()) {
-    for (const auto& e : encoders_)
-      if (e.dim() != combiner_.dim())
-        throw shape_error("admn.gate.shape", "an encoder gives " + std::to_string(e.dim()) +
-                                                 " features, the combiner takes " +
-                                                 std::to_string(combiner_.dim()));
-  }
+        second_(std::move(second)) {}
 
-  [[nodiscard]] std::size_t count_tokens() const noexcept {
-    std::size_t n = cls_ ? 1 : 0;
-    for (const std::size_t e : encoded_) n += e;
-    return n;
-  }
-
-  std::vector<conv_encoder> encoders_;
-  std::vector<std::size_t> encoded_;
+  summary_encoder trunk_;                           // conv encoders → tokens → combiner → c
   std::vector<std::array<std::size_t, 4>> shapes_;  // per modality: instances, C, H, W
-  std::optional<tensor> cls_;
-  transformer_encoder combiner_;
   layers::linear first_;
   layers::linear second_;
-  std::size_t tokens_;
-  layers::sinusoidal_position_embedding position_;
 };
 
 // ---- experts ---------------------------------------------------------------------------------

@@ -41,12 +41,13 @@ namespace admn::model {
 
 // Per-modality settings that no tensor holds.
 struct modality_config {
-  std::string backbone_prefix{};               // default "<name>."
-  std::string adapter_prefix{};                // default "<name>_adapter."
-  std::size_t heads = 12;                      // attention heads of the backbone
-  std::size_t instances = 1;                   // images per sample (sensor nodes, frames)
-  std::array<std::size_t, 2> image{224, 224};  // height, width of each image
-  controller_encoder_config encoder{};         // what the controller does with this modality
+  std::string backbone_prefix{};                            // default "<name>."
+  std::string adapter_prefix{};                             // default "<name>_adapter."
+  std::size_t heads = 12;                                   // attention heads of the backbone
+  std::size_t instances = 1;                                // images per sample (sensor nodes, frames)
+  std::array<std::size_t, 2> image{224, 224};               // height, width of each image
+  controller_encoder_config encoder{};                      // what the controller does with this modality
+  kernels::precision precision = kernels::precision::fp32;  // backbone Linears (bf16: opt-in, AVX512-BF16)
 };
 
 struct network_config {
@@ -69,6 +70,7 @@ struct network_result {
   std::vector<adaptive::layer_plan> plans;  // one per sample
   tensor controller_logits;                 // (B, Σ depth): the output head's logits, before forcing
   tensor qoi;                               // (B, q): the QoI head's output
+  // (controller_logits and qoi are empty, shape {0}, when a plan bypassed the controller)
   std::vector<std::pair<std::string, tensor>> outputs;  // the head's named outputs
   [[nodiscard]] const tensor& output(std::string_view name) const {
     for (const auto& [n, t] : outputs)
@@ -189,8 +191,9 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
     }
     std::vector<vit_backbone> backbones;
     for (std::size_t m = 0; m < modality_count; ++m)
-      backbones.push_back(vit_backbone::load(w.sub(config.modalities[m].backbone_prefix),
-                                             {.heads = config.modalities[m].heads}));
+      backbones.push_back(vit_backbone::load(
+          w.sub(config.modalities[m].backbone_prefix),
+          {.heads = config.modalities[m].heads, .precision = config.modalities[m].precision}));
 
     std::vector<controller_input> controller_inputs;
     for (std::size_t m = 0; m < modality_count; ++m) {
@@ -425,12 +428,6 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
         throw argument_error("admn.network.plan", "plan '" + p.to_string() + "' does not fit the network's " +
                                                       std::to_string(modality_count) + " backbones");
     };
-    if (controller_) {
-      result.controller_logits = tensor(shape{batch, total_blocks()});
-      result.qoi = tensor(shape{batch, controller_->qoi_count()});
-      controller_->forward(std::span<const const_view>(ready.data(), ready.size()),
-                           result.controller_logits.view(), result.qoi.view(), ws);
-    }
     std::vector<adaptive::layer_plan> plans;
     if (!options.plans.empty()) {
       if (options.plans.size() != batch)
@@ -448,6 +445,11 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
     if (!controller_)
       throw argument_error("admn.network.budget",
                            "this network has no controller: give a plan instead of a budget");
+    // Only a budget runs the controller: a given plan bypasses it (and its cost).
+    result.controller_logits = tensor(shape{batch, total_blocks()});
+    result.qoi = tensor(shape{batch, controller_->qoi_count()});
+    controller_->forward(std::span<const const_view>(ready.data(), ready.size()),
+                         result.controller_logits.view(), result.qoi.view(), ws);
     const adaptive::top_l_selector selector(depth_span, *options.budget);
     for (std::size_t b = 0; b < batch; ++b)
       plans.push_back(selector.select(

@@ -21,6 +21,8 @@
 //   collapse_linear_mlps  the load-time LayerCollapse transform: every MLP whose slopes
 //                         are within this tolerance of 1 becomes one Linear
 //                         (layers::mlp::collapse); collapsed() reports what changed.
+// Speed option: `precision = bf16` stores the blocks' Linear weights as bf16 and runs
+// them on AVX512-BF16 (kernels/gemm_bf16.hpp; ~1e-3 relative error instead of ~1e-7).
 #pragma once
 
 #include <admn/error.hpp>
@@ -48,7 +50,8 @@ struct vit_spec {
   // e.g. "layer_position.weight"; empty: none. Read during load() only. (A string_view:
   // GCC 12 warns falsely on std::string members of nested designated initializers.)
   std::string_view layer_position_key{};
-  std::optional<float> collapse_linear_mlps{};  // tolerance on |slope − 1|; unset: no collapse
+  std::optional<float> collapse_linear_mlps{};              // tolerance on |slope − 1|; unset: no collapse
+  kernels::precision precision = kernels::precision::fp32;  // of the blocks' Linears (bf16: opt-in)
 };
 
 // What the load-time LayerCollapse transform did to a backbone.
@@ -288,14 +291,19 @@ class vit_backbone {
                                          {.heads = spec.heads,
                                           .flavour = layers::block_flavour::timm,
                                           .eps = spec.eps,
-                                          .mlp_activation = spec.mlp_activation},
+                                          .mlp_activation = spec.mlp_activation,
+                                          .precision = spec.precision},
                                          d);
     layers::layer_norm norm1 = layers::layer_norm::load(w.sub("norm1."), d, spec.eps);
-    layers::multi_head_attention attn = layers::multi_head_attention::load(
-        w, {"attn.qkv.", "attn.proj."},
-        {.heads = spec.heads, .qkv_bias = true, .scale_at = kernels::scale_at::scores}, d);
+    layers::multi_head_attention attn =
+        layers::multi_head_attention::load(w, {"attn.qkv.", "attn.proj."},
+                                           {.heads = spec.heads,
+                                            .qkv_bias = true,
+                                            .scale_at = kernels::scale_at::scores,
+                                            .precision = spec.precision},
+                                           d);
     layers::layer_norm norm2 = layers::layer_norm::load(w.sub("norm2."), d, spec.eps);
-    layers::mlp mlp = layers::mlp::load(w, {"mlp.fc1.", "mlp.fc2."}, spec.mlp_activation, d);
+    layers::mlp mlp = layers::mlp::load(w, {"mlp.fc1.", "mlp.fc2."}, spec.mlp_activation, d, spec.precision);
     ++report.mlps;
     if (auto collapsed = mlp.collapse(*spec.collapse_linear_mlps)) {
       report.macs_saved_per_token += mlp.macs(1) - collapsed->macs(1);

@@ -1,9 +1,9 @@
 // admn/models/registry.hpp — choose and load a reference network from a model file.
 //
 // A model file names its network in `__metadata__`:
-//   admn.arch    "gtdm" | "ave" | "mmfi"
+//   admn.arch    "gtdm" | "ave" | "mmfi" | "digits" (the demo model)
 //   admn.config  optional JSON object of overrides for reduced or retrained models:
-//                {"vit_heads": 12, "image_size": [224, 224], "audio_size": [128, 1024] (ave),
+//                {"vit_heads": 12, "image_size": [224, 224], "audio_size": [128, 1024] (ave, digits),
 //                 "controller_heads": 4, "fusion_heads": 4}
 // For the ADMN checkpoints themselves the spec fixes every hyper-parameter, so
 // admn.arch alone is enough. Unknown config keys are rejected (typos must not
@@ -14,6 +14,7 @@
 #include <admn/io/safetensors.hpp>
 #include <admn/io/weight_source.hpp>
 #include <admn/models/ave.hpp>
+#include <admn/models/digits.hpp>
 #include <admn/models/gtdm.hpp>
 #include <admn/models/mmfi.hpp>
 
@@ -39,7 +40,7 @@ struct model_overrides {
   const auto& meta = file.metadata();
   if (!meta || meta->find("admn.arch") == meta->end())
     throw config_error("admn.config.arch",
-                       "the model file has no __metadata__ key 'admn.arch' (gtdm, ave or mmfi)");
+                       "the model file has no __metadata__ key 'admn.arch' (gtdm, ave, mmfi or digits)");
   return meta->at("admn.arch");
 }
 
@@ -86,11 +87,14 @@ struct model_overrides {
   return out;
 }
 
-// Loads the file's network and calls fn(network) with it (each arch is a different
-// type). Throws config_error [admn.config.arch] for an unknown arch.
+// Loads the file's network and calls fn(network, weights) with it (each arch is a
+// different type). `precision` applies to the backbones' Linears (bf16: opt-in, see
+// kernels/gemm_bf16.hpp). Throws config_error [admn.config.arch] for an unknown arch,
+// [admn.config.precision] for bf16 in a build without AVX512-BF16.
 template <class Fn>
 decltype(auto) with_network(std::shared_ptr<const io::safetensors_file> file, bool antialias, Fn&& fn,
-                            io::weight_options options = {}) {
+                            io::weight_options options = {},
+                            kernels::precision precision = kernels::precision::fp32) {
   const std::string arch = arch_of(*file);
   const model_overrides o = overrides_of(*file);
   const io::weight_source weights(file, options);
@@ -98,6 +102,7 @@ decltype(auto) with_network(std::shared_ptr<const io::safetensors_file> file, bo
     using net = typename decltype(tag)::type;
     config.controller.heads = o.controller_heads;
     config.fusion.heads = o.fusion_heads;
+    for (auto& m : config.modalities) m.precision = precision;
     const net n = model::load<net>(weights, std::move(config));
     return fn(n, weights);
   };
@@ -108,7 +113,16 @@ decltype(auto) with_network(std::shared_ptr<const io::safetensors_file> file, bo
                   std::type_identity<ave::network>{});
   if (arch == "mmfi")
     return finish(mmfi::config(antialias, o.image_size, o.vit_heads), std::type_identity<mmfi::network>{});
-  throw config_error("admn.config.arch", "unknown admn.arch '" + arch + "' (expected gtdm, ave or mmfi)");
+  if (arch == "digits") {
+    const auto image =
+        o.image_size == model_overrides{}.image_size ? std::array<std::size_t, 2>{32, 32} : o.image_size;
+    const auto audio =
+        o.audio_size == model_overrides{}.audio_size ? std::array<std::size_t, 2>{32, 64} : o.audio_size;
+    return finish(digits::config(antialias, image, audio, o.vit_heads),
+                  std::type_identity<digits::network>{});
+  }
+  throw config_error("admn.config.arch",
+                     "unknown admn.arch '" + arch + "' (expected gtdm, ave, mmfi or digits)");
 }
 
 }  // namespace admn::models
