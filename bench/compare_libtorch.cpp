@@ -377,6 +377,23 @@ class gtdm_comparison {
 };
 
 // The settings libtorch runs with, as markdown list items.
+// libtorch's threads: ATen's OpenMP pool, and OpenBLAS's own pthread pool, which
+// at::set_num_threads does not reach (Debian's libopenblas0-pthread) — without
+// openblas_set_num_threads a "1-thread" libtorch GEMM would use every core.
+void set_libtorch_threads(int threads) {
+  at::set_num_threads(threads);
+  using set_fn = void (*)(int);
+  if (const auto set = reinterpret_cast<set_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    set(threads);
+}
+
+// OpenBLAS's thread count, or -1 without OpenBLAS.
+int openblas_threads() {
+  using get_fn = int (*)();
+  const auto get = reinterpret_cast<get_fn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get ? get() : -1;
+}
+
 std::vector<std::string> libtorch_settings() {
   std::vector<std::string> out;
   out.push_back(std::string("libtorch ") + TORCH_VERSION);
@@ -385,7 +402,9 @@ std::vector<std::string> libtorch_settings() {
     out.push_back(std::string(name) + "=" + (value ? value : "(unset)"));
   }
   out.push_back("at::get_num_threads() = " + std::to_string(at::get_num_threads()) +
-                " at start; each row sets 1 or 2 with at::set_num_threads, interop threads 1");
+                " at start; each row sets 1 or 2 with at::set_num_threads and openblas_set_num_threads "
+                "(OpenBLAS's pthread pool ignores the former; " +
+                std::to_string(openblas_threads()) + " OpenBLAS threads at start), interop threads 1");
   // The BLAS actually loaded: libblas.so.3 is a Debian alternative, so read the mapped files.
   std::set<std::string> blas;
   std::ifstream maps("/proc/self/maps");
@@ -532,7 +551,7 @@ int main(int argc, char** argv) try {
 
   std::vector<row> rows;
   for (const int t : thread_counts) {
-    at::set_num_threads(t);
+    set_libtorch_threads(t);
     rows.push_back(compare_block("ViT-B block, batch 1", 768, 12, 1, t, reps));
     rows.push_back(compare_block("ViT-B block, batch 8", 768, 12, 8, t, long_reps));
     rows.push_back(compare_block("ViT-S block, batch 1", 384, 6, 1, t, reps));

@@ -1,180 +1,373 @@
-// admn-demo — a two-modality adaptive network, end to end, on CPU.
+// admn-demo — ADMN on spoken and handwritten digits: a controller that moves layers
+// away from a noisy sensor.
 //
-// 1. Writes a small model (camera ViT + depth ViT + fusion encoder + classifier)
-//    with seeded random weights to a .safetensors file, under PyTorch state-dict
-//    names, as an exported checkpoint would look.
-// 2. Loads it back through the validating loader and binds every tensor by key.
-// 3. Runs one batch under layer plans of shrinking budget and prints, for each,
-//    the blocks kept per modality, the MACs, the latency and how far the class
-//    scores move from the full network's.
-// The weights are random (a trained model arrives with the demo work item), so the
-// outputs mean nothing; what the demo shows is the mechanics: exact skipping,
-// cost that follows the budget, and a loader that names what it binds.
-#include <admn/adaptive/layer_plan.hpp>
-#include <admn/adaptive/top_l.hpp>
+// The model (examples/data/digits_admn.safetensors, trained by tools/train_demo/)
+// sees each digit twice: a handwritten image and the spoken word's log-mel
+// spectrogram, each through its own 8-block ViT. Under a budget of L blocks in total,
+// the controller looks at both inputs and picks which blocks run. For each
+// corruption of the test set (clean, noisy image, noisy audio, both noisy) and each
+// even L, the demo prints the accuracy of
+//   controller  ADMN's choice of L blocks per sample,
+//   equal       the first L/2 blocks of each backbone, for every sample,
+//   full        every block of both backbones (independent of L),
+// the blocks the controller gave each modality on average, and the latency per
+// sample. It writes the table as CSV and, when gnuplot is installed, plots accuracy
+// against L. With --check it compares its masks and predictions with PyTorch's
+// evaluation of the same weights (tests/fixtures/demo/digits_eval.safetensors).
+//
+//   admn-demo [--model FILE] [--test FILE] [--csv FILE] [--plot FILE.png]
+//             [--batch N] [--threads N] [--check FILE]
 #include <admn/io/safetensors.hpp>
 #include <admn/io/weight_source.hpp>
-#include <admn/io/writer.hpp>
-#include <admn/model/fusion.hpp>
-#include <admn/model/heads.hpp>
-#include <admn/model/vit_backbone.hpp>
+#include <admn/kernels/parallel.hpp>
+#include <admn/models/digits.hpp>
+#include <admn/models/registry.hpp>
 
+#include "cli.hpp"
+
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <map>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#ifndef ADMN_DEMO_DATA
+#define ADMN_DEMO_DATA "examples/data"
+#endif
+
 namespace {
 
-constexpr std::size_t dim = 64, depth = 6, heads = 4, image = 32, patch = 8, fused = 32, classes = 10;
+using admn::models::digits::network;
 
-// Seeded weights: uniform in ±scale.
-class weight_maker {
+struct options {
+  std::string model = ADMN_DEMO_DATA "/digits_admn.safetensors";
+  std::string test = ADMN_DEMO_DATA "/digits_test.safetensors";
+  std::string csv = "admn-demo.csv";
+  std::string plot{};   // PNG path; empty: no plot
+  std::string check{};  // PyTorch evaluation to compare with; empty: no check
+  std::size_t batch = 32;
+  int threads = 2;
+};
+
+// The four corruptions of the demo, in the order of the PyTorch evaluation.
+struct setting {
+  const char* name;
+  bool image_noisy, audio_noisy;
+};
+constexpr std::array<setting, 4> settings{{{"clean", false, false},
+                                           {"image noisy", true, false},
+                                           {"audio noisy", false, true},
+                                           {"both noisy", true, true}}};
+
+// The test pairs: both modalities clean and with heavy noise, and the labels.
+struct test_set {
+  admn::tensor image_clean, image_noisy, audio_clean, audio_noisy;
+  std::vector<int> labels;
+  [[nodiscard]] std::size_t size() const noexcept { return labels.size(); }
+  [[nodiscard]] const admn::tensor& image(const setting& s) const {
+    return s.image_noisy ? image_noisy : image_clean;
+  }
+  [[nodiscard]] const admn::tensor& audio(const setting& s) const {
+    return s.audio_noisy ? audio_noisy : audio_clean;
+  }
+};
+
+std::shared_ptr<const admn::io::safetensors_file> open(const std::string& path) {
+  return std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(path));
+}
+
+// A tensor of any numeric dtype (F16 inputs, I64 labels, U8 masks, F64 gaps) as f32.
+admn::tensor read_floats(const admn::io::safetensors_file& file, const std::string& key) {
+  const auto stored = file.tensor(key);
+  std::vector<std::size_t> dims(stored.shape().begin(), stored.shape().end());
+  admn::tensor t{admn::shape(std::span<const std::size_t>(dims))};
+  stored.to_f32(t.values());
+  return t;
+}
+
+// Integer tensors (labels, masks, predictions), exact as floats.
+std::vector<int> read_ints(const admn::io::safetensors_file& file, const std::string& key) {
+  const admn::tensor t = read_floats(file, key);
+  std::vector<int> out(t.size());
+  std::transform(t.values().begin(), t.values().end(), out.begin(),
+                 [](float v) { return static_cast<int>(v); });
+  return out;
+}
+
+test_set load_test_set(const std::string& path) {
+  const auto file = admn::io::safetensors_file::open(path);
+  test_set t{read_floats(file, "image.clean"), read_floats(file, "image.noisy"),
+             read_floats(file, "audio.clean"), read_floats(file, "audio.noisy"), read_ints(file, "label")};
+  for (const admn::tensor* x : {&t.image_clean, &t.image_noisy, &t.audio_clean, &t.audio_noisy})
+    if (x->shape().rank() != 4 || x->shape()[0] != t.size())
+      throw admn::shape_error("admn.demo.test_set", path + ": expected (N, 1, H, W) inputs for " +
+                                                        std::to_string(t.size()) + " labels, got " +
+                                                        x->shape().to_string());
+  return t;
+}
+
+// Predictions, plans and wall time of one way of running the test set.
+struct evaluation {
+  std::vector<int> predictions;
+  std::vector<admn::adaptive::layer_plan> plans;
+  double seconds = 0;
+
+  [[nodiscard]] double accuracy(const std::vector<int>& labels) const {
+    std::size_t right = 0;
+    for (std::size_t i = 0; i < labels.size(); ++i) right += predictions[i] == labels[i];
+    return static_cast<double>(right) / static_cast<double>(labels.size());
+  }
+  // Average number of blocks modality m ran per sample.
+  [[nodiscard]] double blocks(std::size_t m) const {
+    double total = 0;
+    for (const auto& p : plans) total += static_cast<double>(p[m].count());
+    return total / static_cast<double>(plans.size());
+  }
+};
+
+evaluation evaluate(const network& model, const test_set& data, const setting& s,
+                    const admn::model::run_options& run, std::size_t batch, admn::workspace& ws) {
+  evaluation e;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t b0 = 0; b0 < data.size(); b0 += batch) {
+    const std::size_t b1 = std::min(data.size(), b0 + batch), n = b1 - b0;
+    const admn::const_view image = data.image(s).view().slice(b0, b1),
+                           audio = data.audio(s).view().slice(b0, b1);
+    // (B, instances = 1, C, H, W) per modality, in the network's modality order.
+    const std::array<admn::const_view, 2> inputs{
+        image.reshape(admn::shape{n, 1, image.extent(1), image.extent(2), image.extent(3)}),
+        audio.reshape(admn::shape{n, 1, audio.extent(1), audio.extent(2), audio.extent(3)})};
+    const admn::model::network_result result = model.run(inputs, run, ws);
+    const admn::tensor& logits = result.output("logits");
+    const std::size_t classes = logits.shape()[1];
+    for (std::size_t i = 0; i < n; ++i) {
+      const float* row = logits.data() + i * classes;
+      e.predictions.push_back(static_cast<int>(std::max_element(row, row + classes) - row));
+    }
+    e.plans.insert(e.plans.end(), result.plans.begin(), result.plans.end());
+  }
+  e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return e;
+}
+
+// The first `per_modality` blocks of each backbone.
+admn::adaptive::layer_plan equal_plan(const network& model, std::size_t per_modality) {
+  const auto depths = model.depths();
+  admn::adaptive::layer_plan plan(std::span<const std::size_t>(depths.data(), depths.size()));
+  for (std::size_t m = 0; m < depths.size(); ++m)
+    for (std::size_t b = 0; b < per_modality; ++b) plan[m].keep(b);
+  return plan;
+}
+
+struct row {
+  std::string setting;
+  std::size_t budget;
+  evaluation controller, equal;
+};
+
+// PyTorch's evaluation of the same weights: masks and predictions must be identical,
+// except where PyTorch itself saw a near-tie (|cut gap| or class margin < 1e-5), where
+// float rounding may flip the choice; those are counted, not compared.
+class pytorch_check {
  public:
-  void add(const std::string& name, const admn::shape& s, float scale, float offset = 0.0f) {
-    admn::tensor t(s);
-    for (float& v : t.values()) {
-      state_ = state_ * 6364136223846793005ull + 1442695040888963407ull;
-      v = offset + scale * (static_cast<float>(state_ >> 40) / 8388608.0f - 1.0f);
+  explicit pytorch_check(const std::string& path)
+      : source_(admn::io::safetensors_file::open(path)),
+        budgets_(read_ints(source_, "budgets")),
+        controller_mask_(read_ints(source_, "controller.mask")),
+        controller_pred_(read_ints(source_, "controller.pred")),
+        equal_pred_(read_ints(source_, "equal.pred")),
+        full_pred_(read_ints(source_, "full.pred")),
+        cut_gap_(read_floats(source_, "controller.cut_gap")),
+        controller_margin_(read_floats(source_, "controller.margin")),
+        equal_margin_(read_floats(source_, "equal.margin")),
+        full_margin_(read_floats(source_, "full.margin")) {}
+
+  void compare(std::size_t s, std::size_t budget, const evaluation& controller, const evaluation& equal,
+               const evaluation* full, std::size_t depth) {
+    const auto it = std::find(budgets_.begin(), budgets_.end(), static_cast<int>(budget));
+    if (it == budgets_.end()) return;
+    const auto l = static_cast<std::size_t>(it - budgets_.begin()), n = controller.predictions.size();
+    const std::size_t base = (s * budgets_.size() + l) * n;
+    for (std::size_t i = 0; i < n; ++i) {
+      const bool mask_tie = std::abs(cut_gap_.data()[base + i]) < 1e-5f;
+      bool same_mask = true;
+      for (std::size_t m = 0; m < 2; ++m)
+        for (std::size_t b = 0; b < depth; ++b)
+          same_mask &=
+              controller.plans[i][m].kept(b) == (controller_mask_[((base + i) * 2 + m) * depth + b] != 0);
+      count(mask_tie, same_mask, masks_);
+      count(mask_tie || controller_margin_.data()[base + i] < 1e-5f,
+            controller.predictions[i] == controller_pred_[base + i], predictions_);
+      count(equal_margin_.data()[base + i] < 1e-5f, equal.predictions[i] == equal_pred_[base + i],
+            predictions_);
+      if (full)
+        count(full_margin_.data()[s * n + i] < 1e-5f, full->predictions[i] == full_pred_[s * n + i],
+              predictions_);
     }
-    tensors_.emplace(name, std::move(t));
   }
-  void linear(const std::string& prefix, std::size_t in, std::size_t out, bool bias = true) {
-    add(prefix + "weight", admn::shape{out, in}, 1.0f / std::sqrt(static_cast<float>(in)));
-    if (bias) add(prefix + "bias", admn::shape{out}, 0.1f);
-  }
-  void norm(const std::string& prefix, std::size_t d) {
-    add(prefix + "weight", admn::shape{d}, 0.1f, 1.0f);
-    add(prefix + "bias", admn::shape{d}, 0.1f);
-  }
-  void vit(const std::string& prefix, std::size_t channels) {
-    add(prefix + "cls_token", admn::shape{1, 1, dim}, 0.5f);
-    const std::size_t tokens = (image / patch) * (image / patch) + 1;
-    add(prefix + "pos_embed", admn::shape{1, tokens, dim}, 0.5f);
-    add(prefix + "patch_embed.proj.weight", admn::shape{dim, channels, patch, patch}, 0.1f);
-    add(prefix + "patch_embed.proj.bias", admn::shape{dim}, 0.1f);
-    for (std::size_t i = 0; i < depth; ++i) {
-      const std::string b = prefix + "blocks." + std::to_string(i) + ".";
-      norm(b + "norm1.", dim);
-      linear(b + "attn.qkv.", dim, 3 * dim);
-      linear(b + "attn.proj.", dim, dim);
-      norm(b + "norm2.", dim);
-      linear(b + "mlp.fc1.", dim, 4 * dim);
-      linear(b + "mlp.fc2.", 4 * dim, dim);
-    }
-    norm(prefix + "norm.", dim);
-  }
-  void save(const std::filesystem::path& path) const {
-    std::vector<admn::io::tensor_entry> entries;
-    for (const auto& [name, t] : tensors_) entries.push_back(admn::io::entry(name, t));
-    admn::io::save(path, entries,
-                   {{"admn.arch", "demo"}, {"admn.config", R"({"dim":64,"depth":6,"heads":4})"}});
+
+  // Prints the summary; true when nothing differed.
+  bool report() const {
+    std::printf(
+        "check against PyTorch: masks %zu identical, %zu different, %zu near-ties skipped; "
+        "predictions %zu identical, %zu different, %zu near-ties skipped\n",
+        masks_[0], masks_[1], masks_[2], predictions_[0], predictions_[1], predictions_[2]);
+    return masks_[1] == 0 && predictions_[1] == 0 && masks_[0] > 0;
   }
 
  private:
-  std::map<std::string, admn::tensor> tensors_;
-  std::uint64_t state_ = 2024;
+  static void count(bool tie, bool same, std::array<std::size_t, 3>& tally) {
+    ++tally[tie ? 2 : (same ? 0 : 1)];
+  }
+
+  admn::io::safetensors_file source_;
+  std::vector<int> budgets_, controller_mask_, controller_pred_, equal_pred_, full_pred_;
+  admn::tensor cut_gap_, controller_margin_, equal_margin_, full_margin_;
+  std::array<std::size_t, 3> masks_{}, predictions_{};  // identical, different, skipped
 };
 
-void write_model(const std::filesystem::path& path) {
-  weight_maker w;
-  w.vit("vision.", 3);
-  w.vit("depth.", 1);
-  for (const char* adapter : {"vision_adapter.", "depth_adapter."}) {
-    w.linear(std::string(adapter) + "fc1.", dim, 48);
-    w.linear(std::string(adapter) + "fc2.", 48, fused);
+void write_csv(const std::string& path, const std::vector<row>& rows, const std::vector<evaluation>& full,
+               const test_set& data) {
+  std::ofstream out(path);
+  if (!out) throw admn::argument_error("admn.demo.csv", "cannot write '" + path + "'");
+  out << "setting,L,controller_accuracy,equal_accuracy,full_accuracy,controller_image_blocks,"
+         "controller_audio_blocks,controller_ms_per_sample,equal_ms_per_sample,full_ms_per_sample\n";
+  for (const auto& r : rows) {
+    std::size_t s = 0;
+    while (settings[s].name != r.setting) ++s;
+    const double per_sample = 1e3 / static_cast<double>(data.size());
+    out << '"' << r.setting << "\"," << r.budget << ',' << r.controller.accuracy(data.labels) << ','
+        << r.equal.accuracy(data.labels) << ',' << full[s].accuracy(data.labels) << ','
+        << r.controller.blocks(0) << ',' << r.controller.blocks(1) << ',' << r.controller.seconds * per_sample
+        << ',' << r.equal.seconds * per_sample << ',' << full[s].seconds * per_sample << '\n';
   }
-  for (std::size_t i = 0; i < 2; ++i) {
-    const std::string l = "encoder.layers." + std::to_string(i) + ".";
-    w.norm(l + "0.norm.", fused);
-    w.linear(l + "0.to_qkv.", fused, 3 * fused, false);
-    w.linear(l + "0.to_out.0.", fused, fused);
-    w.norm(l + "1.condln.", fused);
-    w.linear(l + "1.net.1.", fused, 2 * fused);
-    w.linear(l + "1.net.4.", 2 * fused, fused);
-  }
-  w.norm("encoder.norm.", fused);
-  w.linear("output_head.", fused, classes);
-  w.save(path);
 }
 
-admn::tensor random_images(std::size_t batch, std::size_t channels, std::uint32_t seed) {
-  admn::tensor t(admn::shape{batch, channels, image, image});
-  std::uint32_t s = seed;
-  for (float& v : t.values()) {
-    s = s * 1664525u + 1013904223u;
-    v = static_cast<float>(s >> 8) / 8388608.0f - 1.0f;
+// Accuracy against L, one panel per corruption; false when gnuplot is missing or fails.
+bool plot(const std::string& csv, const std::string& png, std::size_t max_budget) {
+  FILE* gp = popen("gnuplot 2>/dev/null", "w");
+  if (!gp) return false;
+  std::fprintf(gp,
+               "set terminal pngcairo size 1200,900 font ',11'\nset output '%s'\n"
+               "set datafile separator ','\nset key bottom right\nset grid\nset yrange [0:1.02]\n"
+               "set xlabel 'budget L (blocks of %zu)'\nset ylabel 'test accuracy'\n"
+               "set multiplot layout 2,2 title 'ADMN on spoken + handwritten digits (admn-demo)'\n",
+               png.c_str(), max_budget);
+  for (const auto& s : settings)
+    std::fprintf(
+        gp,
+        "set title '%s'\nplot '%s' using 2:(strcol(1) eq '%s' ? $3 : NaN) with linespoints lw 2 title "
+        "'controller', '' using 2:(strcol(1) eq '%s' ? $4 : NaN) with linespoints lw 2 title 'equal "
+        "L/2 + L/2', '' using 2:(strcol(1) eq '%s' ? $5 : NaN) with lines dt 2 title 'full (%zu blocks)'\n",
+        s.name, csv.c_str(), s.name, s.name, s.name, max_budget);
+  std::fprintf(gp, "unset multiplot\n");
+  return pclose(gp) == 0;
+}
+
+options parse(int argc, char** argv) {
+  using admn::examples::flag_value;
+  options o;
+  const auto positive = [](std::string_view flag, std::string_view text) {
+    const std::size_t v = admn::examples::parse_count(flag, text, "a positive integer");
+    if (v == 0 || v > 4096)
+      throw admn::argument_error("admn.cli.value", std::string(flag) + " must be 1 to 4096");
+    return v;
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--model")
+      o.model = flag_value(argc, argv, i);
+    else if (a == "--test")
+      o.test = flag_value(argc, argv, i);
+    else if (a == "--csv")
+      o.csv = flag_value(argc, argv, i);
+    else if (a == "--plot")
+      o.plot = flag_value(argc, argv, i);
+    else if (a == "--check")
+      o.check = flag_value(argc, argv, i);
+    else if (a == "--batch")
+      o.batch = positive(a, flag_value(argc, argv, i));
+    else if (a == "--threads")
+      o.threads = static_cast<int>(positive(a, flag_value(argc, argv, i)));
+    else
+      throw admn::examples::unknown_flag(a);
   }
-  return t;
+  return o;
+}
+
+int run(const options& o) {
+  // The network type comes from models/digits.hpp (public building blocks); the
+  // backbone heads and input sizes from the file's admn.config.
+  const auto file = open(o.model);
+  if (admn::models::arch_of(*file) != "digits")
+    throw admn::config_error("admn.demo.model", o.model + " is not a digits model (admn.arch '" +
+                                                    admn::models::arch_of(*file) + "')");
+  const auto overrides = admn::models::overrides_of(*file);
+  auto config =
+      admn::models::digits::config(true, overrides.image_size, overrides.audio_size, overrides.vit_heads);
+  config.controller.heads = overrides.controller_heads;
+  config.fusion.heads = overrides.fusion_heads;
+  const network model = admn::model::load<network>(admn::io::weight_source(file), config);
+  const test_set data = load_test_set(o.test);
+  const std::size_t depth = model.depths()[0], max_budget = 2 * depth;
+  std::printf(
+      "model %s: 2 x %zu-block ViTs, controller, fusion, 10 classes\ntest set %s: %zu pairs; batch %zu, "
+      "%d threads\n\n",
+      o.model.c_str(), depth, o.test.c_str(), data.size(), o.batch, o.threads);
+
+  std::optional<pytorch_check> check;
+  if (!o.check.empty()) check.emplace(o.check);
+  std::vector<row> rows;
+  std::vector<evaluation> full;
+  admn::workspace ws = model.make_workspace(o.batch);
+  admn::kernels::with_threads(o.threads, [&] {
+    for (std::size_t s = 0; s < settings.size(); ++s) {
+      const auto all = admn::adaptive::layer_plan::all(model.depths());
+      full.push_back(evaluate(model, data, settings[s], {.plan = all}, o.batch, ws));
+      for (std::size_t budget = 2; budget <= max_budget; budget += 2) {
+        rows.push_back(
+            {settings[s].name, budget, evaluate(model, data, settings[s], {.budget = budget}, o.batch, ws),
+             evaluate(model, data, settings[s], {.plan = equal_plan(model, budget / 2)}, o.batch, ws)});
+        if (check)
+          check->compare(s, budget, rows.back().controller, rows.back().equal,
+                         budget == 2 ? &full[s] : nullptr, depth);
+      }
+    }
+  });
+
+  const double per_sample = 1e3 / static_cast<double>(data.size());
+  std::printf("%-12s %3s  %10s %8s %8s  %14s  %22s\n", "setting", "L", "controller", "equal", "full",
+              "blocks img/aud", "ms/sample ctrl/eq/full");
+  for (const auto& r : rows) {
+    std::size_t s = 0;
+    while (settings[s].name != r.setting) ++s;
+    std::printf("%-12s %3zu  %9.1f%% %7.1f%% %7.1f%%  %6.2f / %5.2f  %6.3f / %6.3f / %6.3f\n",
+                r.setting.c_str(), r.budget, 100 * r.controller.accuracy(data.labels),
+                100 * r.equal.accuracy(data.labels), 100 * full[s].accuracy(data.labels),
+                r.controller.blocks(0), r.controller.blocks(1), r.controller.seconds * per_sample,
+                r.equal.seconds * per_sample, full[s].seconds * per_sample);
+    if (r.budget == max_budget) std::printf("\n");
+  }
+  write_csv(o.csv, rows, full, data);
+  std::printf("wrote %s\n", o.csv.c_str());
+  if (!o.plot.empty()) {
+    if (plot(o.csv, o.plot, max_budget))
+      std::printf("wrote %s\n", o.plot.c_str());
+    else
+      std::printf("no plot: gnuplot is not installed (tools/deps.sh plot) or failed\n");
+  }
+  if (check && !check->report()) return 1;
+  return 0;
 }
 
 }  // namespace
 
-int main() {
-  const auto path = std::filesystem::temp_directory_path() / "admn-demo.safetensors";
-  write_model(path);
-
-  // Load: validate the file, then bind every tensor by its checkpoint key.
-  const auto file =
-      std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(path));
-  const admn::io::weight_source weights(file);
-  const auto camera = admn::model::vit_backbone::load(weights.sub("vision."), {.heads = heads});
-  const auto depth_vit = admn::model::vit_backbone::load(weights.sub("depth."), {.heads = heads});
-  const auto fusion = admn::model::fusion_encoder::load(
-      weights, {.adapter_prefixes = {"vision_adapter.", "depth_adapter."}, .instances = {1, 1}, .heads = 4});
-  const auto head = admn::model::linear_head::load(weights.sub("output_head."));
-  std::printf("loaded %s: %zu tensors, %zu unused\n", path.c_str(), file->size(),
-              weights.unused_keys().size());
-  std::printf("  camera ViT  %zu blocks, width %zu, %zu tokens, %.1f MMAC per block\n", camera.depth(),
-              camera.dim(), camera.tokens(), static_cast<double>(camera.block_macs(1)) / 1e6);
-  std::printf("  depth ViT   %zu blocks, width %zu, 1 channel\n", depth_vit.depth(), depth_vit.dim());
-  std::printf("  fusion      %zu tokens, width %zu, %zu layers; head %zu classes\n\n", fusion.tokens(),
-              fusion.dim(), fusion.encoder().depth(), head.classes());
-
-  const std::size_t batch = 4;
-  const admn::tensor rgb = random_images(batch, 3, 1), depth_map = random_images(batch, 1, 2);
-  admn::workspace ws(
-      std::max({camera.workspace_floats(batch, image, image), depth_vit.workspace_floats(batch, image, image),
-                fusion.workspace_floats(batch)}));
-  admn::tensor features_rgb(admn::shape{batch, dim}), features_depth(admn::shape{batch, dim});
-  admn::tensor fused_out(admn::shape{batch, fused}), logits(admn::shape{batch, classes});
-
-  auto run = [&](const admn::adaptive::layer_plan& plan) {
-    camera.forward(rgb.view(), plan[0].blocks(), features_rgb.view(), ws);
-    depth_vit.forward(depth_map.view(), plan[1].blocks(), features_depth.view(), ws);
-    const admn::const_view features[] = {features_rgb.view(), features_depth.view()};
-    fusion.forward(features, batch, fused_out.view(), ws);
-    head.forward(fused_out.view(), logits.view());
-  };
-
-  const std::vector<std::size_t> depths{depth, depth};
-  run(admn::adaptive::layer_plan::all(depths));
-  const admn::tensor full = logits.clone();
-
-  // A controller would produce these logits from the inputs; here the camera is
-  // "trusted" more than the depth sensor, so top-L gives it the blocks first.
-  const std::vector<float> preference{0, 6, 5, 4, 3, 2, 0, 1.5f, 1.2f, 1.1f, 1.0f, 0.9f};
-  std::printf("%-6s %-14s %-14s %10s %10s %12s\n", "budget", "camera blocks", "depth blocks", "MMAC",
-              "ms/batch", "rel. change");
-  for (std::size_t budget = 2 * depth; budget >= 2; budget -= 2) {
-    const auto plan = admn::adaptive::top_l_selector(depths, budget).select(preference);
-    const auto start = std::chrono::steady_clock::now();
-    run(plan);
-    const double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    double diff = 0, norm = 0;
-    for (std::size_t i = 0; i < logits.size(); ++i) {
-      diff += (logits.data()[i] - full.data()[i]) * (logits.data()[i] - full.data()[i]);
-      norm += full.data()[i] * full.data()[i];
-    }
-    const double macs = static_cast<double>(plan.total_kept() * camera.block_macs(batch));
-    std::printf("%-6zu %-14s %-14s %10.1f %10.3f %12.4f\n", budget, plan[0].to_string().c_str(),
-                plan[1].to_string().c_str(), macs / 1e6, ms, std::sqrt(diff / norm));
-  }
-  std::filesystem::remove(path);
-  return 0;
+int main(int argc, char** argv) {
+  return admn::examples::run_main("admn-demo", [&] { return run(parse(argc, argv)); });
 }

@@ -4,6 +4,7 @@
 #   tools/deps.sh reference  + python3-torch/numpy (regenerating golden files)
 #   tools/deps.sh fuzz       + clang and its sanitizer/fuzzer runtime
 #   tools/deps.sh plot       + gnuplot
+#   tools/deps.sh demo       + torch, numpy, scikit-learn, espeak-ng, OpenBLAS (training the digits demo)
 # Several groups may be given. Uses sudo when not root.
 set -euo pipefail
 
@@ -14,7 +15,9 @@ for group in "$@"; do
     reference) packages+=(python3 python3-numpy python3-torch) ;;
     fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
     plot) packages+=(gnuplot-nox) ;;
-    *) echo "tools/deps.sh: unknown group '$group' (reference, fuzz, plot)" >&2; exit 2 ;;
+    # OpenBLAS: without it Debian's torch runs on the reference BLAS, far too slow for training.
+    demo) packages+=(python3 python3-numpy python3-torch python3-sklearn espeak-ng libopenblas0-pthread) ;;
+    *) echo "tools/deps.sh: unknown group '$group' (reference, fuzz, plot, demo)" >&2; exit 2 ;;
   esac
 done
 
