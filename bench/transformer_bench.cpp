@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -77,30 +78,16 @@ void gemm(benchmark::State& state) {
   });
   set_flops(state, 2.0 * double(m) * n * k);
 }
-BENCHMARK(gemm<gemm_impl::admn>)
-    ->Name("gemm_admn")
-    ->ArgNames({"m", "n", "k"})
-    ->Args({197, 2304, 768})
-    ->Args({197, 768, 768})
-    ->Args({197, 3072, 768})
-    ->Args({197, 768, 3072})
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(gemm<gemm_impl::admn_bf16>)
-    ->Name("gemm_admn_bf16")
-    ->ArgNames({"m", "n", "k"})
-    ->Args({197, 2304, 768})
-    ->Args({197, 768, 768})
-    ->Args({197, 3072, 768})
-    ->Args({197, 768, 3072})
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(gemm<gemm_impl::eigen>)
-    ->Name("gemm_eigen")
-    ->ArgNames({"m", "n", "k"})
-    ->Args({197, 2304, 768})
-    ->Args({197, 768, 768})
-    ->Args({197, 3072, 768})
-    ->Args({197, 768, 3072})
-    ->Unit(benchmark::kMillisecond);
+// The four Linear shapes of a ViT-B/16 block on one 197-token sequence: qkv, proj, fc1, fc2.
+void vit_b_linear_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"m", "n", "k"});
+  for (const auto& [n, k] : {std::pair{2304, 768}, {768, 768}, {3072, 768}, {768, 3072}})
+    b->Args({197, n, k});
+  b->Unit(benchmark::kMillisecond);
+}
+BENCHMARK(gemm<gemm_impl::admn>)->Name("gemm_admn")->Apply(vit_b_linear_shapes);
+BENCHMARK(gemm<gemm_impl::admn_bf16>)->Name("gemm_admn_bf16")->Apply(vit_b_linear_shapes);
+BENCHMARK(gemm<gemm_impl::eigen>)->Name("gemm_eigen")->Apply(vit_b_linear_shapes);
 
 void layer_norm(benchmark::State& state) {
   const std::size_t rows = 197, dim = 768;

@@ -85,26 +85,43 @@ inline void add_transformer(state_dict& w, const std::string& prefix, std::size_
   w.norm(prefix + "norm.", dim);
 }
 
+struct timm_vit_spec {
+  std::size_t dim = 64, depth = 12, mlp = 128;  // width, blocks, MLP hidden width
+  std::size_t image = 32, patch = 8, channels = 3;
+};
+
+// A timm VisionTransformer under `prefix`: cls_token, pos_embed ((image/patch)² + 1
+// tokens), patch_embed.proj, blocks.{i}.{norm1, attn.qkv, attn.proj, norm2, mlp.fc1,
+// mlp.fc2} and the final norm.
+inline void add_timm_vit(state_dict& w, const std::string& prefix, const timm_vit_spec& s) {
+  const std::size_t tokens = (s.image / s.patch) * (s.image / s.patch) + 1;
+  w.add(prefix + "cls_token", shape{1, 1, s.dim}, 0.5f);
+  w.add(prefix + "pos_embed", shape{1, tokens, s.dim}, 0.5f);
+  w.conv(prefix + "patch_embed.proj.", s.channels, s.dim, s.patch);
+  for (std::size_t i = 0; i < s.depth; ++i) {
+    const std::string b = prefix + "blocks." + std::to_string(i) + ".";
+    w.norm(b + "norm1.", s.dim);
+    w.linear(b + "attn.qkv.", s.dim, 3 * s.dim);
+    w.linear(b + "attn.proj.", s.dim, s.dim);
+    w.norm(b + "norm2.", s.dim);
+    w.linear(b + "mlp.fc1.", s.dim, s.mlp);
+    w.linear(b + "mlp.fc2.", s.mlp, s.dim);
+  }
+  w.norm(prefix + "norm.", s.dim);
+}
+
 // Writes the checkpoint of `spec` to `path` with `metadata`.
 inline void write_tiny_model(const std::filesystem::path& path, const tiny_model_spec& spec,
                              const std::map<std::string, std::string>& metadata) {
   state_dict w(spec.seed);
-  const std::size_t tokens = (spec.image / spec.patch) * (spec.image / spec.patch) + 1;
   for (const auto& m : spec.modalities) {
-    const std::string& p = m.backbone_prefix;
-    w.add(p + "cls_token", shape{1, 1, spec.dim}, 0.5f);
-    w.add(p + "pos_embed", shape{1, tokens, spec.dim}, 0.5f);
-    w.conv(p + "patch_embed.proj.", m.channels, spec.dim, spec.patch);
-    for (std::size_t i = 0; i < spec.depth; ++i) {
-      const std::string b = p + "blocks." + std::to_string(i) + ".";
-      w.norm(b + "norm1.", spec.dim);
-      w.linear(b + "attn.qkv.", spec.dim, 3 * spec.dim);
-      w.linear(b + "attn.proj.", spec.dim, spec.dim);
-      w.norm(b + "norm2.", spec.dim);
-      w.linear(b + "mlp.fc1.", spec.dim, spec.mlp);
-      w.linear(b + "mlp.fc2.", spec.mlp, spec.dim);
-    }
-    w.norm(p + "norm.", spec.dim);
+    add_timm_vit(w, m.backbone_prefix,
+                 {.dim = spec.dim,
+                  .depth = spec.depth,
+                  .mlp = spec.mlp,
+                  .image = spec.image,
+                  .patch = spec.patch,
+                  .channels = m.channels});
     // Controller encoder (GTDM layout, ADMN_SPEC §4.2): Resize 100×100 → … → 1587.
     const std::string e = "controller.encoder_dict." + m.name + ".";
     w.conv(e + "1.", m.channels, 6, 10);
