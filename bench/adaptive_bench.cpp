@@ -170,27 +170,12 @@ sweep_network make_sweep(std::shared_ptr<const Net> net, std::string description
 sweep_network load_sweep_network() {
   if (const char* path = std::getenv("ADMN_BENCH_MODEL"); path && *path) {
     auto file = std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(path));
-    const std::string arch = admn::models::arch_of(*file);
-    const admn::models::model_overrides o = admn::models::overrides_of(*file);
     const admn::io::weight_source weights(file);
-    auto finish = [&](admn::model::network_config config, auto tag) {
+    return admn::models::with_arch_config(*file, true, [&](admn::model::network_config config, auto tag) {
       using net = typename decltype(tag)::type;
-      config.controller.heads = o.controller_heads;
-      config.fusion.heads = o.fusion_heads;
       return make_sweep(std::make_shared<const net>(admn::model::load<net>(weights, std::move(config))),
-                        arch + " from " + std::string(path));
-    };
-    namespace mo = admn::models;
-    if (arch == "gtdm")
-      return finish(mo::gtdm::config(true, o.image_size, o.vit_heads),
-                    std::type_identity<mo::gtdm::network>{});
-    if (arch == "ave")
-      return finish(mo::ave::config(true, o.image_size, o.audio_size, o.vit_heads),
-                    std::type_identity<mo::ave::network>{});
-    if (arch == "mmfi")
-      return finish(mo::mmfi::config(true, o.image_size, o.vit_heads),
-                    std::type_identity<mo::mmfi::network>{});
-    throw admn::config_error("admn.config.arch", "unknown admn.arch '" + arch + "'");
+                        admn::models::arch_of(*file) + " from " + std::string(path));
+    });
   }
   // Reduced GTDM-like network: ViT-Ti/16 backbones, 3 images per modality.
   using rgb = admn::model::modality<"rgb", admn::model::image_input<3>, admn::model::preprocess<>,

@@ -523,11 +523,7 @@ int main(int argc, char** argv) try {
 
   // Settings and the FMA peak first, before any thread pool is busy.
   const std::vector<std::string> settings = libtorch_settings();
-  // A peak is the best the core can do: the best of 5 short measurements discounts
-  // moments when another process held the core.
-  double peak = 0.0;
-  for (int i = 0; i < 5; ++i)
-    peak = std::max(peak, admn::bench::fma_peak_gflops(1, std::chrono::milliseconds(100)));
+  const double peak = admn::bench::best_fma_peak_gflops();
   for (const auto& s : settings) std::printf("%s\n", s.c_str());
   std::printf("%s", at::get_parallel_info().c_str());
   std::printf("FMA peak: %.1f GFLOP/s on 1 thread\n", peak);

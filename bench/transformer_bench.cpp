@@ -25,15 +25,9 @@ namespace {
 
 using arch = admn::kernels::default_arch;
 
-// The 1-thread FMA peak of this machine (common/fma_peak.hpp), measured once: the
-// best of 5 × 0.1 s, so that a moment of contention does not lower it.
+// The 1-thread FMA peak of this machine (common/fma_peak.hpp), measured once.
 double fma_peak() {
-  static const double peak = [] {
-    double best = 0.0;
-    for (int i = 0; i < 5; ++i)
-      best = std::max(best, admn::bench::fma_peak_gflops(1, std::chrono::milliseconds(100)));
-    return best;
-  }();
+  static const double peak = admn::bench::best_fma_peak_gflops();
   return peak;
 }
 

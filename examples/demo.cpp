@@ -166,7 +166,7 @@ admn::adaptive::layer_plan equal_plan(const network& model, std::size_t per_moda
 }
 
 struct row {
-  std::string setting;
+  std::size_t setting;  // index into `settings` (and into the full-network evaluations)
   std::size_t budget;
   evaluation controller, equal;
 };
@@ -239,10 +239,9 @@ void write_csv(const std::string& path, const std::vector<row>& rows, const std:
   out << "setting,L,controller_accuracy,equal_accuracy,full_accuracy,controller_image_blocks,"
          "controller_audio_blocks,controller_ms_per_sample,equal_ms_per_sample,full_ms_per_sample\n";
   for (const auto& r : rows) {
-    std::size_t s = 0;
-    while (settings[s].name != r.setting) ++s;
+    const std::size_t s = r.setting;
     const double per_sample = 1e3 / static_cast<double>(data.size());
-    out << '"' << r.setting << "\"," << r.budget << ',' << r.controller.accuracy(data.labels) << ','
+    out << '"' << settings[s].name << "\"," << r.budget << ',' << r.controller.accuracy(data.labels) << ','
         << r.equal.accuracy(data.labels) << ',' << full[s].accuracy(data.labels) << ','
         << r.controller.blocks(0) << ',' << r.controller.blocks(1) << ',' << r.controller.seconds * per_sample
         << ',' << r.equal.seconds * per_sample << ',' << full[s].seconds * per_sample << '\n';
@@ -305,15 +304,8 @@ int run(const options& o) {
   // The network type comes from models/digits.hpp (public building blocks); the
   // backbone heads and input sizes from the file's admn.config.
   const auto file = open(o.model);
-  if (admn::models::arch_of(*file) != "digits")
-    throw admn::config_error("admn.demo.model", o.model + " is not a digits model (admn.arch '" +
-                                                    admn::models::arch_of(*file) + "')");
-  const auto overrides = admn::models::overrides_of(*file);
-  auto config =
-      admn::models::digits::config(true, overrides.image_size, overrides.audio_size, overrides.vit_heads);
-  config.controller.heads = overrides.controller_heads;
-  config.fusion.heads = overrides.fusion_heads;
-  const network model = admn::model::load<network>(admn::io::weight_source(file), config);
+  const network model =
+      admn::model::load<network>(admn::io::weight_source(file), admn::models::config_of<network>(*file));
   const test_set data = load_test_set(o.test);
   const std::size_t depth = model.depths()[0], max_budget = 2 * depth;
   std::printf(
@@ -332,7 +324,7 @@ int run(const options& o) {
       full.push_back(evaluate(model, data, settings[s], {.plan = all}, o.batch, ws));
       for (std::size_t budget = 2; budget <= max_budget; budget += 2) {
         rows.push_back(
-            {settings[s].name, budget, evaluate(model, data, settings[s], {.budget = budget}, o.batch, ws),
+            {s, budget, evaluate(model, data, settings[s], {.budget = budget}, o.batch, ws),
              evaluate(model, data, settings[s], {.plan = equal_plan(model, budget / 2)}, o.batch, ws)});
         if (check)
           check->compare(s, budget, rows.back().controller, rows.back().equal,
@@ -345,10 +337,9 @@ int run(const options& o) {
   std::printf("%-12s %3s  %10s %8s %8s  %14s  %22s\n", "setting", "L", "controller", "equal", "full",
               "blocks img/aud", "ms/sample ctrl/eq/full");
   for (const auto& r : rows) {
-    std::size_t s = 0;
-    while (settings[s].name != r.setting) ++s;
+    const std::size_t s = r.setting;
     std::printf("%-12s %3zu  %9.1f%% %7.1f%% %7.1f%%  %6.2f / %5.2f  %6.3f / %6.3f / %6.3f\n",
-                r.setting.c_str(), r.budget, 100 * r.controller.accuracy(data.labels),
+                settings[s].name, r.budget, 100 * r.controller.accuracy(data.labels),
                 100 * r.equal.accuracy(data.labels), 100 * full[s].accuracy(data.labels),
                 r.controller.blocks(0), r.controller.blocks(1), r.controller.seconds * per_sample,
                 r.equal.seconds * per_sample, full[s].seconds * per_sample);

@@ -18,8 +18,11 @@ using audio = model::modality<"audio", model::image_input<1>, model::preprocess<
 using network = model::network<model::conv_controller<model::summary::cls, model::qoi::logits>,
                                model::transformer_fusion, model::classifier, image, audio>;
 
-inline model::network_config config(bool antialias = true, std::array<std::size_t, 2> image_size = {224, 224},
-                                    std::array<std::size_t, 2> audio_size = {128, 1024},
+inline constexpr std::array<std::size_t, 2> default_image_size{224, 224}, default_audio_size{128, 1024};
+
+inline model::network_config config(bool antialias = true,
+                                    std::array<std::size_t, 2> image_size = default_image_size,
+                                    std::array<std::size_t, 2> audio_size = default_audio_size,
                                     std::size_t vit_heads = 12) {
   model::network_config c;
   c.modalities.push_back({.backbone_prefix = "vision.",

@@ -19,8 +19,11 @@ using audio = model::modality<"audio", model::image_input<1>, model::preprocess<
 using network = model::network<model::conv_controller<model::summary::cls, model::qoi::sigma>,
                                model::transformer_fusion, model::classifier, image, audio>;
 
-inline model::network_config config(bool antialias = true, std::array<std::size_t, 2> image_size = {32, 32},
-                                    std::array<std::size_t, 2> audio_size = {32, 64},
+inline constexpr std::array<std::size_t, 2> default_image_size{32, 32}, default_audio_size{32, 64};
+
+inline model::network_config config(bool antialias = true,
+                                    std::array<std::size_t, 2> image_size = default_image_size,
+                                    std::array<std::size_t, 2> audio_size = default_audio_size,
                                     std::size_t vit_heads = 4) {
   model::network_config c;
   c.modalities.push_back({.backbone_prefix = "image.",

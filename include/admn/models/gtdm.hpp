@@ -19,8 +19,11 @@ using depth =
 using network = model::network<model::conv_controller<model::summary::cls, model::qoi::sigma>,
                                model::transformer_fusion, model::gaussian_2d, rgb, depth>;
 
+inline constexpr std::array<std::size_t, 2> default_image_size{224, 224};
+
 // The reference hyper-parameters; `image` and `vit_heads` differ only for reduced test models.
-inline model::network_config config(bool antialias = true, std::array<std::size_t, 2> image = {224, 224},
+inline model::network_config config(bool antialias = true,
+                                    std::array<std::size_t, 2> image = default_image_size,
                                     std::size_t vit_heads = 12) {
   model::network_config c;
   for (const char* prefix : {"vision", "depth"})

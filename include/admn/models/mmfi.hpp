@@ -17,7 +17,10 @@ using depth = model::modality<"depth", model::image_input<3>, model::preprocess<
 using network = model::network<model::conv_controller<model::summary::mean, model::qoi::sigma>,
                                model::transformer_fusion, model::classifier, rgb, depth>;
 
-inline model::network_config config(bool antialias = true, std::array<std::size_t, 2> image = {224, 224},
+inline constexpr std::array<std::size_t, 2> default_image_size{224, 224};
+
+inline model::network_config config(bool antialias = true,
+                                    std::array<std::size_t, 2> image = default_image_size,
                                     std::size_t vit_heads = 12) {
   model::network_config c;
   for (const char* prefix : {"vision", "depth"})

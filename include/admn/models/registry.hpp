@@ -23,14 +23,16 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace admn::models {
 
+// admn.config's values; an absent size keeps the arch's default (<arch>::default_image_size, …).
 struct model_overrides {
   std::size_t vit_heads = 12;
-  std::array<std::size_t, 2> image_size{224, 224};
-  std::array<std::size_t, 2> audio_size{128, 1024};
+  std::optional<std::array<std::size_t, 2>> image_size{};
+  std::optional<std::array<std::size_t, 2>> audio_size{};
   std::size_t controller_heads = 4;
   std::size_t fusion_heads = 4;
 };
@@ -87,6 +89,52 @@ struct model_overrides {
   return out;
 }
 
+// Calls fn(config, std::type_identity<Net>{}) with the network type of the file's
+// admn.arch and its config: the arch's reference hyper-parameters with admn.config's
+// overrides applied. Throws config_error [admn.config.arch] for an unknown arch.
+template <class Fn>
+decltype(auto) with_arch_config(const io::safetensors_file& file, bool antialias, Fn&& fn) {
+  const std::string arch = arch_of(file);
+  const model_overrides o = overrides_of(file);
+  const auto finish = [&](model::network_config config, auto tag) -> decltype(auto) {
+    config.controller.heads = o.controller_heads;
+    config.fusion.heads = o.fusion_heads;
+    return fn(std::move(config), tag);
+  };
+  if (arch == "gtdm")
+    return finish(gtdm::config(antialias, o.image_size.value_or(gtdm::default_image_size), o.vit_heads),
+                  std::type_identity<gtdm::network>{});
+  if (arch == "ave")
+    return finish(ave::config(antialias, o.image_size.value_or(ave::default_image_size),
+                              o.audio_size.value_or(ave::default_audio_size), o.vit_heads),
+                  std::type_identity<ave::network>{});
+  if (arch == "mmfi")
+    return finish(mmfi::config(antialias, o.image_size.value_or(mmfi::default_image_size), o.vit_heads),
+                  std::type_identity<mmfi::network>{});
+  if (arch == "digits")
+    return finish(digits::config(antialias, o.image_size.value_or(digits::default_image_size),
+                                 o.audio_size.value_or(digits::default_audio_size), o.vit_heads),
+                  std::type_identity<digits::network>{});
+  throw config_error("admn.config.arch",
+                     "unknown admn.arch '" + arch + "' (expected gtdm, ave, mmfi or digits)");
+}
+
+// The config of a file holding network type Net (e.g. gtdm::network), as
+// with_arch_config makes it. Throws config_error [admn.config.arch] when the file's
+// admn.arch is another network (or unknown).
+template <class Net>
+[[nodiscard]] model::network_config config_of(const io::safetensors_file& file, bool antialias = true) {
+  std::optional<model::network_config> out;
+  with_arch_config(file, antialias, [&](model::network_config config, auto tag) {
+    if constexpr (std::is_same_v<typename decltype(tag)::type, Net>) out = std::move(config);
+    return 0;
+  });
+  if (!out)
+    throw config_error("admn.config.arch",
+                       "the model file's admn.arch '" + arch_of(file) + "' is not the network asked for");
+  return std::move(*out);
+}
+
 // Loads the file's network and calls fn(network, weights) with it (each arch is a
 // different type). `precision` applies to the backbones' Linears (bf16: opt-in, see
 // kernels/gemm_bf16.hpp). Throws config_error [admn.config.arch] for an unknown arch,
@@ -95,34 +143,13 @@ template <class Fn>
 decltype(auto) with_network(std::shared_ptr<const io::safetensors_file> file, bool antialias, Fn&& fn,
                             io::weight_options options = {},
                             kernels::precision precision = kernels::precision::fp32) {
-  const std::string arch = arch_of(*file);
-  const model_overrides o = overrides_of(*file);
   const io::weight_source weights(file, options);
-  const auto finish = [&](model::network_config config, auto tag) -> decltype(auto) {
+  return with_arch_config(*file, antialias, [&](model::network_config config, auto tag) -> decltype(auto) {
     using net = typename decltype(tag)::type;
-    config.controller.heads = o.controller_heads;
-    config.fusion.heads = o.fusion_heads;
     for (auto& m : config.modalities) m.precision = precision;
     const net n = model::load<net>(weights, std::move(config));
     return fn(n, weights);
-  };
-  if (arch == "gtdm")
-    return finish(gtdm::config(antialias, o.image_size, o.vit_heads), std::type_identity<gtdm::network>{});
-  if (arch == "ave")
-    return finish(ave::config(antialias, o.image_size, o.audio_size, o.vit_heads),
-                  std::type_identity<ave::network>{});
-  if (arch == "mmfi")
-    return finish(mmfi::config(antialias, o.image_size, o.vit_heads), std::type_identity<mmfi::network>{});
-  if (arch == "digits") {
-    const auto image =
-        o.image_size == model_overrides{}.image_size ? std::array<std::size_t, 2>{32, 32} : o.image_size;
-    const auto audio =
-        o.audio_size == model_overrides{}.audio_size ? std::array<std::size_t, 2>{32, 64} : o.audio_size;
-    return finish(digits::config(antialias, image, audio, o.vit_heads),
-                  std::type_identity<digits::network>{});
-  }
-  throw config_error("admn.config.arch",
-                     "unknown admn.arch '" + arch + "' (expected gtdm, ave, mmfi or digits)");
+  });
 }
 
 }  // namespace admn::models
