@@ -12,8 +12,9 @@
 //   full        every block of both backbones (independent of L),
 // the blocks the controller gave each modality on average, and the latency per
 // sample. It writes the table as CSV and, when gnuplot is installed, plots accuracy
-// against L. With --check it compares its masks and predictions with PyTorch's
-// evaluation of the same weights (tests/fixtures/demo/digits_eval.safetensors).
+// and the controller's blocks per modality against L. With --check it compares its
+// masks and predictions with PyTorch's evaluation of the same weights
+// (tests/fixtures/demo/digits_eval.safetensors).
 //
 //   admn-demo [--model FILE] [--test FILE] [--csv FILE] [--plot FILE.png]
 //             [--batch N] [--threads N] [--check FILE]
@@ -248,23 +249,41 @@ void write_csv(const std::string& path, const std::vector<row>& rows, const std:
   }
 }
 
-// Accuracy against L, one panel per corruption; false when gnuplot is missing or fails.
+// Accuracy against L, one panel per corruption, and beside them the blocks the
+// controller gave each modality (one line per corruption; equal allocation is the
+// dashed L/2). False when gnuplot is missing or fails.
 bool plot(const std::string& csv, const std::string& png, std::size_t max_budget) {
   FILE* gp = popen("gnuplot 2>/dev/null", "w");
   if (!gp) return false;
   std::fprintf(gp,
-               "set terminal pngcairo size 1200,900 font ',11'\nset output '%s'\n"
-               "set datafile separator ','\nset key bottom right\nset grid\nset yrange [0:1.02]\n"
-               "set xlabel 'budget L (blocks of %zu)'\nset ylabel 'test accuracy'\n"
-               "set multiplot layout 2,2 title 'ADMN on spoken + handwritten digits (admn-demo)'\n",
+               "set terminal pngcairo size 1500,900 font ',11'\nset output '%s'\n"
+               "set datafile separator ','\nset grid\nset xlabel 'budget L (blocks of %zu)'\n"
+               "set multiplot layout 2,3 title 'ADMN on spoken + handwritten digits (admn-demo)'\n",
                png.c_str(), max_budget);
-  for (const auto& s : settings)
-    std::fprintf(
-        gp,
-        "set title '%s'\nplot '%s' using 2:(strcol(1) eq '%s' ? $3 : NaN) with linespoints lw 2 title "
-        "'controller', '' using 2:(strcol(1) eq '%s' ? $4 : NaN) with linespoints lw 2 title 'equal "
-        "L/2 + L/2', '' using 2:(strcol(1) eq '%s' ? $5 : NaN) with lines dt 2 title 'full (%zu blocks)'\n",
-        s.name, csv.c_str(), s.name, s.name, s.name, max_budget);
+  const auto accuracy_panel = [&](const setting& s) {
+    std::fprintf(gp,
+                 "set title '%s'\nset key bottom right\nset yrange [*:1.02]\nset ylabel 'test accuracy'\n"
+                 "plot '%s' using 2:(strcol(1) eq '%s' ? $3 : NaN) with linespoints lw 2 title 'controller', "
+                 "'' using 2:(strcol(1) eq '%s' ? $4 : NaN) with linespoints lw 2 title 'equal L/2 + L/2', "
+                 "'' using 2:(strcol(1) eq '%s' ? $5 : NaN) with lines dt 2 title 'full (%zu blocks)'\n",
+                 s.name, csv.c_str(), s.name, s.name, s.name, max_budget);
+  };
+  const auto blocks_panel = [&](const char* modality, int column) {
+    std::fprintf(gp,
+                 "set title 'blocks the controller gives the %s'\nset key top left\nset yrange [0:%zu]\n"
+                 "set ylabel '%s blocks (mean over the test set)'\nplot ",
+                 modality, max_budget / 2, modality);
+    for (const auto& s : settings)
+      std::fprintf(gp, "'%s' using 2:(strcol(1) eq '%s' ? $%d : NaN) with linespoints lw 2 title '%s', ",
+                   csv.c_str(), s.name, column, s.name);
+    std::fprintf(gp, "x / 2 with lines dt 2 lc 'gray' title 'equal (L/2)'\n");
+  };
+  accuracy_panel(settings[0]);
+  accuracy_panel(settings[1]);
+  blocks_panel("image", 6);
+  accuracy_panel(settings[2]);
+  accuracy_panel(settings[3]);
+  blocks_panel("audio", 7);
   std::fprintf(gp, "unset multiplot\n");
   return pclose(gp) == 0;
 }

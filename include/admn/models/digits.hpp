@@ -3,7 +3,8 @@
 // Two 1-channel modalities, one instance each: `image` (a handwritten digit from
 // scikit-learn's digits set, 8×8 upsampled to 32×32) and `audio` (the digit spoken
 // by espeak-ng, a 32-mel × 64-frame log-mel spectrogram), each through a small ViT
-// (patch 4; width, depth and heads come from the weights and admn.config).
+// (width, depth and patch size come from the weights, heads from admn.config; the
+// shipped model uses 4×4 image patches and 8×8 spectrogram patches).
 // Controller: conv encoders (no BatchNorm) on both inputs + CLS, σ QoI head (×5).
 // Fusion: adapters fc1/fc2 with LeakyReLU(0.01), 2 tokens, mean. Head: Linear → 10
 // logits. Trained by tools/train_demo/ (ADMN's two stages); the shipped weights are
