@@ -316,11 +316,11 @@ def main():
         "admn.demo.train_seconds": json.dumps({"stage1": round(t1 - t0, 1), "stage2": round(t2 - t1v, 1)}),
         "admn.demo.val_accuracy": json.dumps({"stage1": val1, "stage2": val2}),
         "admn.demo.training": json.dumps({
-            "seed": SEED, "stage2_seed": STAGE2_SEED, "threads": args.threads, "batch": BATCH, "stage1_epochs": args.stage1_epochs,
-            "stage1_lr": STAGE1_LR, "stage1_weight_decay": STAGE1_WD, "warmup_steps": WARMUP_STEPS,
-            "clean_epochs": CLEAN_EPOCHS, "aux_weight": AUX_WEIGHT, "max_layerdrop": MAX_LAYERDROP,
-            "modality_dropout": MODALITY_DROPOUT, "stage2_epochs": args.stage2_epochs, "stage2_lr": STAGE2_LR,
-            "qoi_weight": QOI_WEIGHT, "tau": TAU}),
+            "seed": SEED, "stage2_seed": STAGE2_SEED, "threads": args.threads, "batch": BATCH,
+            "stage1_epochs": args.stage1_epochs, "stage1_lr": STAGE1_LR, "stage1_weight_decay": STAGE1_WD,
+            "warmup_steps": WARMUP_STEPS, "clean_epochs": CLEAN_EPOCHS, "aux_weight": AUX_WEIGHT,
+            "max_layerdrop": MAX_LAYERDROP, "modality_dropout": MODALITY_DROPOUT,
+            "stage2_epochs": args.stage2_epochs, "stage2_lr": STAGE2_LR, "qoi_weight": QOI_WEIGHT, "tau": TAU}),
     }
     export_model(net, args.model, data, extra)
     export_test(data, args.test)

@@ -12,6 +12,7 @@ cd "$(dirname "$0")/../.."
 tools/deps.sh demo
 py=/usr/bin/python3  # Debian's python, which has python3-torch (a pyenv python3 on PATH may not)
 scratch=${1:-build/demo_data}
+threads=${THREADS:-1}
 model=examples/data/digits_admn.safetensors
 testset=examples/data/digits_test.safetensors
 fixture=tests/fixtures/demo/digits_eval.safetensors
@@ -21,8 +22,8 @@ t0=$(date +%s)
 t1=$(date +%s)
 # torch.set_num_threads does not reach the pthread pool of Debian's OpenBLAS, which would otherwise
 # start one thread per core in every process; pin it to the torch thread count.
-OPENBLAS_NUM_THREADS=${THREADS:-1} "$py" tools/train_demo/train.py --data "$scratch/digits.npz" \
-  --model "$model" --test "$testset" --threads "${THREADS:-1}"
+OPENBLAS_NUM_THREADS=$threads "$py" tools/train_demo/train.py --data "$scratch/digits.npz" \
+  --model "$model" --test "$testset" --threads "$threads"
 t2=$(date +%s)
 OPENBLAS_NUM_THREADS=1 "$py" tools/train_demo/evaluate.py --model "$model" --test "$testset" --out "$fixture"
 t3=$(date +%s)
