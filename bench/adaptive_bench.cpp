@@ -5,7 +5,7 @@
 //   Each iteration runs, in rotating order:
 //     grouped   model::run_grouped: every block only on the samples that keep it
 //     per_sample the sum of 8 single-image runs of exactly their kept blocks
-//     masked    the reference's batch path (ADMN_SPEC §2.6): all 12 blocks on all 8
+//     masked    the reference's batch path (docs/numerics.md §2.6): all 12 blocks on all 8
 //               images (96 block runs; the mask mixing itself is not even counted)
 //   Counters (medians over the iterations): grouped_ms, per_sample_ms, masked_ms,
 //   ratio = grouped / per_sample (target within 15% of 1), masked_over_grouped.

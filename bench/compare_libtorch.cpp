@@ -108,7 +108,7 @@ struct torch_block {
   torch_ref::timm_block_weights w;
   int64_t dim, heads;
 
-  // timm Block.forward with plain ATen ops (ADMN_SPEC §2.3).
+  // timm Block.forward with plain ATen ops (docs/numerics.md §2.3).
   torch::Tensor operator()(const torch::Tensor& x) const { return torch_ref::timm_block(x, w, heads); }
 
   // libtorch's fused encoder layer (the nn.TransformerEncoderLayer fast path), norm_first, GELU.

@@ -1,4 +1,4 @@
-// Convolution-side kernels at the ADMN controller shapes (ADMN_SPEC §4.1-4.2): conv2d with both
+// Convolution-side kernels at the ADMN controller shapes (docs/numerics.md §4.1-4.2): conv2d with both
 // algorithms (GFLOP/s, 2 FLOP per multiply-accumulate), the 224→100 resize with and without
 // antialias and the AVE audio resize (bytes/s of input read + output written), max pooling and
 // BatchNorm (bytes/s).
@@ -26,7 +26,7 @@ std::vector<float> filled(std::size_t n, std::uint32_t seed) {
   return v;
 }
 
-// ADMN_SPEC §4.2 encoder convolutions, stride 1, no padding.
+// docs/numerics.md §4.2 encoder convolutions, stride 1, no padding.
 const conv2d_shape conv_shapes[] = {
     {.in_channels = 3, .in_h = 100, .in_w = 100, .out_channels = 6, .kernel_h = 10, .kernel_w = 10},
     {.in_channels = 6, .in_h = 91, .in_w = 91, .out_channels = 6, .kernel_h = 10, .kernel_w = 10},

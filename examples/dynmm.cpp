@@ -22,7 +22,7 @@
 
 namespace m = admn::model;
 
-// Two modalities, three sensor nodes each (GTDM's layout, ADMN_SPEC §1).
+// Two modalities, three sensor nodes each (GTDM's layout, docs/numerics.md §1).
 using rgb = m::modality<"zed_camera_left", m::image_input<3>, m::preprocess<>, m::vit<3>>;
 using depth = m::modality<"realsense_camera_depth", m::image_input<3>, m::preprocess<>, m::vit<3>>;
 // The experts: each a complete network over its modalities, no controller.

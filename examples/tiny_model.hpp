@@ -1,6 +1,6 @@
 // tiny_model.hpp — writes a small ADMN-style checkpoint with seeded random weights.
 //
-// The state-dict keys are exactly those of ADMN_SPEC §7 (backbones, controller,
+// The state-dict keys are exactly those of docs/numerics.md §7 (backbones, controller,
 // adapters, fusion encoder, head), at a size that runs in milliseconds, so the
 // examples and tests can exercise a whole network without a trained model. Every
 // size is a parameter; the defaults give two 6-block ViTs on 32×32 images.
@@ -122,7 +122,7 @@ inline void write_tiny_model(const std::filesystem::path& path, const tiny_model
                   .image = spec.image,
                   .patch = spec.patch,
                   .channels = m.channels});
-    // Controller encoder (GTDM layout, ADMN_SPEC §4.2): Resize 100×100 → … → 1587.
+    // Controller encoder (GTDM layout, docs/numerics.md §4.2): Resize 100×100 → … → 1587.
     const std::string e = "controller.encoder_dict." + m.name + ".";
     w.conv(e + "1.", m.channels, 6, 10);
     w.conv(e + "3.", 6, 6, 10);

@@ -1,7 +1,7 @@
 // ADMN's GTDM stage-2 network written with libtorch's plain ATen ops, for the peer benchmark.
 //
 // The same computation as tests/reference/admn_ref.py with gtdm_config(small=False)
-// (ADMN_SPEC §1, §2, §4, §5), written the way PyTorch runs those modules: float32,
+// (docs/numerics.md §1, §2, §4, §5), written the way PyTorch runs those modules: float32,
 // no autograd, one op per module call, timm's non-fused attention (matmul, softmax,
 // matmul). Weights come by checkpoint key from a weight_map read with admn's own
 // safetensors reader. Per sample, each modality's 3 node images run through its
@@ -45,9 +45,9 @@ inline const torch::Tensor& get(const weight_map& w, const std::string& key) {
   return it->second;
 }
 
-constexpr double layer_norm_eps = 1e-5;  // nn.LayerNorm everywhere (ADMN_SPEC §0)
+constexpr double layer_norm_eps = 1e-5;  // nn.LayerNorm everywhere (docs/numerics.md §0)
 
-// timm Block (ADMN_SPEC §2.3): pre-norm attention with a qkv bias, exact-GELU MLP.
+// timm Block (docs/numerics.md §2.3): pre-norm attention with a qkv bias, exact-GELU MLP.
 struct timm_block_weights {
   torch::Tensor norm1_w, norm1_b, qkv_w, qkv_b, proj_w, proj_b, norm2_w, norm2_b, fc1_w, fc1_b, fc2_w, fc2_b;
 
@@ -71,7 +71,7 @@ inline torch::Tensor timm_block(const torch::Tensor& x, const timm_block_weights
   return y + torch::linear(torch::gelu(torch::linear(h2, w.fc1_w, w.fc1_b)), w.fc2_w, w.fc2_b);
 }
 
-// timm VisionTransformer with ADMN's custom forward (ADMN_SPEC §2.2, §2.4).
+// timm VisionTransformer with ADMN's custom forward (docs/numerics.md §2.2, §2.4).
 struct vit_weights {
   torch::Tensor patch_w, patch_b, cls, pos, norm_w, norm_b;  // cls (1,1,D), pos (1,T,D)
   std::vector<timm_block_weights> blocks;
@@ -103,7 +103,7 @@ inline torch::Tensor vit_forward(const vit_weights& v, const torch::Tensor& imag
   return torch::layer_norm(x, {dim}, v.norm_w, v.norm_b, layer_norm_eps).select(1, 0);
 }
 
-// vit_dev TransformerEnc (ADMN_SPEC §4.5): qkv without bias, scale after QKᵀ, final LN.
+// vit_dev TransformerEnc (docs/numerics.md §4.5): qkv without bias, scale after QKᵀ, final LN.
 struct vd_encoder_weights {
   struct layer {
     torch::Tensor norm_w, norm_b, qkv_w, out_w, out_b, ff_norm_w, ff_norm_b, fc1_w, fc1_b, fc2_w, fc2_b;
@@ -142,7 +142,7 @@ inline torch::Tensor vd_encoder(torch::Tensor x, const vd_encoder_weights& e) {
   return torch::layer_norm(x, {dim}, e.norm_w, e.norm_b, layer_norm_eps);
 }
 
-// positionalencoding1d (ADMN_SPEC §4.4), float32 as the reference computes it.
+// positionalencoding1d (docs/numerics.md §4.4), float32 as the reference computes it.
 inline torch::Tensor positional_encoding(int64_t dim, int64_t length) {
   using torch::indexing::None;
   using torch::indexing::Slice;
@@ -154,7 +154,7 @@ inline torch::Tensor positional_encoding(int64_t dim, int64_t length) {
   return pe;
 }
 
-// The controller's conv encoder of one modality (ADMN_SPEC §4.2), Sequential indices
+// The controller's conv encoder of one modality (docs/numerics.md §4.2), Sequential indices
 // 1, 3, 6, 9 as in the checkpoint; index 0 is Resize((100, 100)) with antialias.
 struct conv_encoder_weights {
   torch::Tensor c1_w, c1_b, c3_w, c3_b, c6_w, c6_b, fc_w, fc_b;
@@ -219,7 +219,7 @@ class gtdm {
                                  " blocks, GTDM has 12");
   }
 
-  // ConvLayerController.forward (ADMN_SPEC §4.1-4.5, §4.8): (layer logits (B, 24), qoi (B, 2)).
+  // ConvLayerController.forward (docs/numerics.md §4.1-4.5, §4.8): (layer logits (B, 24), qoi (B, 2)).
   [[nodiscard]] std::pair<torch::Tensor, torch::Tensor> controller(const torch::Tensor& rgb,
                                                                    const torch::Tensor& depth_images) const {
     torch::NoGradGuard no_grad;
@@ -239,7 +239,7 @@ class gtdm {
     return {logits, torch::sigmoid(noise) * 5};
   }
 
-  // Top-L at inference (ADMN_SPEC §4.6): logits[:, 12·m] := −99, the first L − 2 of a
+  // Top-L at inference (docs/numerics.md §4.6): logits[:, 12·m] := −99, the first L − 2 of a
   // stable descending sort (ties: lower index), block 0 of each modality forced.
   [[nodiscard]] static torch::Tensor top_l(const torch::Tensor& logits, int64_t budget) {
     if (budget < modalities || budget > modalities * depth)
@@ -281,7 +281,7 @@ class gtdm {
   }
 
  private:
-  // Adapter (ADMN_SPEC §5.1): fc2(LeakyReLU_0.01(fc1(x))).
+  // Adapter (docs/numerics.md §5.1): fc2(LeakyReLU_0.01(fc1(x))).
   struct adapter_weights {
     torch::Tensor fc1_w, fc1_b, fc2_w, fc2_b;
     static adapter_weights from(const weight_map& w, const std::string& p) {
@@ -293,7 +293,7 @@ class gtdm {
     }
   };
 
-  // OutputHead (ADMN_SPEC §5.3): the same Linear twice, 2-D Gaussian from outputs 0, 1, 3, 4, 5.
+  // OutputHead (docs/numerics.md §5.3): the same Linear twice, 2-D Gaussian from outputs 0, 1, 3, 4, 5.
   [[nodiscard]] std::pair<torch::Tensor, torch::Tensor> head(const torch::Tensor& x) const {
     const auto h = torch::gelu(torch::linear(torch::gelu(torch::linear(x, mlp_w_, mlp_b_)), mlp_w_, mlp_b_));
     const auto o = torch::cat({torch::linear(h, mean_w_, mean_b_), torch::linear(h, cov_w_, cov_b_)}, -1);

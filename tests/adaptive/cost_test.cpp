@@ -1,4 +1,4 @@
-// The cost model reproduces ADMN_SPEC §8's MAC figures from shapes alone, and agrees
+// The cost model reproduces docs/numerics.md §8's MAC figures from shapes alone, and agrees
 // with the layers' own macs() on a loaded network.
 #include <admn/adaptive/cost.hpp>
 #include <admn/adaptive/planner.hpp>

@@ -1,4 +1,4 @@
-// The LayerDrop sampler against ADMN's stage-1 rules (ADMN_SPEC §3), statistically.
+// The LayerDrop sampler against ADMN's stage-1 rules (docs/numerics.md §3), statistically.
 //
 // Tolerances: every rate is checked to within 5 standard errors of its expected value
 // under the rule being tested (the sampler is seeded, so each check is deterministic;
@@ -98,7 +98,7 @@ TEST_CASE("LayerDrop's blocks are independent of each other") {
   }
   const double expected = (1 - p) * (1 - p);
   CHECK(std::abs(both / double(draws) - expected) < 5 * std::sqrt(expected * (1 - expected) / draws));
-  // Without modality dropout nothing forces block 0 (ADMN_SPEC §9.5).
+  // Without modality dropout nothing forces block 0 (docs/numerics.md §9.5).
   CHECK(std::abs(first / double(draws) - (1 - p)) < 5 * std::sqrt(p * (1 - p) / draws));
 }
 

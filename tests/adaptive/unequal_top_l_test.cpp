@@ -1,4 +1,4 @@
-// Unequal-cost top-L (ADMN_SPEC §4.10) against a line-by-line scalar transliteration
+// Unequal-cost top-L (docs/numerics.md §4.10) against a line-by-line scalar transliteration
 // of ADMN's get_top_k_unequal (AVE_Custom/models/layer_controller.py).
 #include <admn/adaptive/top_l.hpp>
 #include <admn/adaptive/unequal_top_l.hpp>

@@ -1,5 +1,5 @@
 // Numeric comparison helpers for tests: the project's error measure is the
-// relative L2 error ‖out − ref‖ / ‖ref‖ (DESIGN.md "Numerics contract").
+// relative L2 error ‖out − ref‖ / ‖ref‖ (docs/design.md "Numerics contract").
 #pragma once
 
 #include <admn/tensor/tensor.hpp>

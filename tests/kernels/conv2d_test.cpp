@@ -241,7 +241,7 @@ TEST_CASE("conv2d with stride, padding and tiled im2col matches the reference") 
 
 TEST_CASE("conv2d at the ADMN controller shapes matches the reference") {
   const admn::kernels::default_arch arch;
-  // ADMN_SPEC §4.2: the three convs of an image encoder and the first of the audio encoder.
+  // docs/numerics.md §4.2: the three convs of an image encoder and the first of the audio encoder.
   for (const conv2d_algorithm algorithm : {conv2d_algorithm::direct, conv2d_algorithm::im2col}) {
     check_against_reference(
         arch, {.in_channels = 3, .in_h = 100, .in_w = 100, .out_channels = 6, .kernel_h = 10, .kernel_w = 10},

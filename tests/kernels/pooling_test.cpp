@@ -31,7 +31,7 @@ void check_against_reference(Arch arch, const pool2d_shape& s) {
 
 template <class Arch>
 void sweep(Arch arch) {
-  // Output widths 1, 7, 16, 17, 33 for the (3,3) and (3,6) windows of ADMN_SPEC §4.2, and
+  // Output widths 1, 7, 16, 17, 33 for the (3,3) and (3,6) windows of docs/numerics.md §4.2, and
   // overlapping windows (stride below the kernel).
   for (const std::size_t out_w : {1, 7, 16, 17, 33}) {
     check_against_reference(arch,

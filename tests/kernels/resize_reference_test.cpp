@@ -78,7 +78,7 @@ TEST_CASE("resize plans equal torch F.interpolate bilinear, with and without ant
         // The same float32 weights and tap order as ATen.
         CHECK(admn::test::max_abs_error(y.values(), expected.values()) <= 1e-6);
       } else {
-        // The plan computes the source coordinate and λ in float32 like torch ≥ 2.0 (ADMN_SPEC §0
+        // The plan computes the source coordinate and λ in float32 like torch ≥ 2.0 (docs/numerics.md §0
         // pins 2.4); these goldens come from Debian's torch 1.13, which uses double. That moves λ
         // by up to an ulp of the coordinate (~1.5e-5 near 224) and outputs by up to ~2e-5 where
         // neighbouring pixels differ by ~2. The 1.13 formula itself reproduces the goldens:

@@ -65,7 +65,7 @@ TEST_CASE("resize plan matches the reference at sizes around the SIMD width (sse
 TEST_CASE("resize plan matches the reference at the ADMN sizes") {
   const admn::kernels::default_arch arch;
   for (const bool antialias : {true, false}) {
-    check_against_reference(arch, {224, 224, 100, 100}, antialias, 3);   // controller, ADMN_SPEC §4.2
+    check_against_reference(arch, {224, 224, 100, 100}, antialias, 3);   // controller, docs/numerics.md §4.2
     check_against_reference(arch, {128, 1024, 128, 512}, antialias, 1);  // AVE audio
     check_against_reference(arch, {100, 100, 224, 224}, antialias, 1);   // upsampling
     check_against_reference(arch, {1000, 13, 9, 1000}, antialias, 1);    // extreme ratios

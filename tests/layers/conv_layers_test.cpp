@@ -42,7 +42,7 @@ std::string id_of(auto&& f) {
   return "no error";
 }
 
-// The AVE image encoder's first stage (ADMN_SPEC §4.2), shrunk: Conv(3→6, k3) + BN + ReLU.
+// The AVE image encoder's first stage (docs/numerics.md §4.2), shrunk: Conv(3→6, k3) + BN + ReLU.
 const admn::kernels::conv2d_shape encoder_conv{
     .in_channels = 3, .in_h = 12, .in_w = 21, .out_channels = 6, .kernel_h = 3, .kernel_w = 3};
 

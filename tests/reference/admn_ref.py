@@ -1,4 +1,4 @@
-"""Independent PyTorch reference of the three ADMN stage-2 networks (GTDM, AVE, MMFI), from ADMN_SPEC.md.
+"""Independent PyTorch reference of the three ADMN stage-2 networks (GTDM, AVE, MMFI), from docs/numerics.md.
 
 Plain nn.Modules, float32 CPU, no timm/torchvision, parameterised by size (`gtdm_config`, `ave_config`,
 `mmfi_config`, each `small=True` for the reduced test models of make_network_fixtures.py or `small=False`

@@ -2,7 +2,7 @@
 
 Run:  /usr/bin/python3 tests/reference/make_core_fixtures.py   (CPU, 1 thread, a few seconds)
 
-Every module is written here from /work/shared/ADMN_SPEC.md (no timm, no nn.Module zoo), in float32 on
+Every module is written here from docs/numerics.md (no timm, no nn.Module zoo), in float32 on
 the CPU, with explicit attention (softmax((q @ k^T) * scale) @ v, scale applied AFTER q @ k^T, as the
 float32 product with the Python float dim_head**-0.5). Each file's inputs come from
 `torch.manual_seed(<file seed>)` then torch.randn/rand draws in a fixed order (seeds in the metadata

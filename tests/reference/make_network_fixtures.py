@@ -2,7 +2,7 @@
 
 Run:  /usr/bin/python3 tests/reference/make_network_fixtures.py   (CPU, 1 thread, a few seconds)
 
-The networks are admn_ref.py's (written from /work/shared/ADMN_SPEC.md: §2 backbone, §4 controller, §4.6
+The networks are admn_ref.py's (written from docs/numerics.md: §2 backbone, §4 controller, §4.6
 top-L, §5 fusion/heads), built at reduced size with random weights, float32. Running twice gives
 byte-identical files (fixed seeds, torch.set_num_threads(1), Debian's reference BLAS, st_write's stable
 header). All tensors are F32.

@@ -1,5 +1,5 @@
 """DynMM / AdaMML reference: a modality-level gate choosing one of K = 3 expert networks per sample, as in the
-ADMN code's "MNS" baseline (ADMN_SPEC §4.10: AdaMML_Modality_Selector + AdaMML_Model_All + AdaMML_SubnetModel,
+ADMN code's "MNS" baseline (docs/numerics.md §4.10: AdaMML_Modality_Selector + AdaMML_Model_All + AdaMML_SubnetModel,
 GTDM layout), at a reduced size. DynMM (Xue & Marculescu, "Dynamic Multimodal Fusion") modality-level gating is
 the same mechanism: hard argmax at inference, only the chosen expert is needed.
 

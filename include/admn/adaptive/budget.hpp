@@ -1,7 +1,7 @@
 // admn/adaptive/budget.hpp — the layer budget L and its rules.
 //
 // L counts the kept blocks summed over all modalities, including each modality's
-// always-kept first block (ADMN_SPEC §1, §4.6). Valid budgets: M ≤ L ≤ Σ depth_m
+// always-kept first block (docs/numerics.md §1, §4.6). Valid budgets: M ≤ L ≤ Σ depth_m
 // (M modalities). ADMN's own code accepts 2 ≤ L ≤ 26 for two 12-block backbones
 // (L = 25, 26 silently keep all 24); admn rejects anything that cannot keep
 // exactly L blocks.

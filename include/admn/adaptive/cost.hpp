@@ -1,6 +1,6 @@
 // admn/adaptive/cost.hpp — the cost of a plan: MACs from shapes, and a cost table.
 //
-// MACs (multiply-accumulates) follow the accounting of ADMN_SPEC §8, which uses
+// MACs (multiply-accumulates) follow the accounting of docs/numerics.md §8, which uses
 // fvcore's conventions with two corrections:
 //   counted      one MAC per multiply-add of every Linear, Conv2d and matrix product
 //                (fvcore calls one MAC a "flop"); QKᵀ and A·V of attention, 2·N²·inner
@@ -195,7 +195,7 @@ struct network_shape {
   }
 };
 
-// The reference networks at full size (ADMN_SPEC §1, §4, §5, §7).
+// The reference networks at full size (docs/numerics.md §1, §4, §5, §7).
 [[nodiscard]] inline network_shape gtdm_shape() {
   network_shape s;
   for (const char* name : {"zed_camera_left", "realsense_camera_depth"})
@@ -271,7 +271,7 @@ struct cost_table {
     return total;
   }
 
-  // The cost of a controller run with budget L (ADMN_SPEC §4.6: block 0 of every
+  // The cost of a controller run with budget L (docs/numerics.md §4.6: block 0 of every
   // modality plus L − M more, split by the controller). The split is known only once
   // the controller has seen the input, so this bounds it: bound::upper gives the
   // extra blocks to the most expensive modalities first, bound::lower to the cheapest.

@@ -1,7 +1,7 @@
 // admn/adaptive/layer_mask.hpp — which blocks of one backbone run.
 //
 // A layer mask is a run-time set of block indices of a backbone of `depth`
-// blocks (depth ≤ max_depth). A skipped block is the identity (ADMN_SPEC §2.6).
+// blocks (depth ≤ max_depth). A skipped block is the identity (docs/numerics.md §2.6).
 // `blocks()` lists the kept indices in increasing order, ready for a backbone's
 // forward pass, without allocating. Text form: one digit per block, "1" = run,
 // block 0 first, e.g. "100000010011".

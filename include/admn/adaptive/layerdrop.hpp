@@ -1,4 +1,4 @@
-// admn/adaptive/layerdrop.hpp — ADMN's stage-1 multimodal LayerDrop sampler (ADMN_SPEC §3).
+// admn/adaptive/layerdrop.hpp — ADMN's stage-1 multimodal LayerDrop sampler (docs/numerics.md §3).
 //
 // Per modality m (depth d_m, drop rate p_m), once per batch:
 //   u_0 … u_{d−1}, v ~ U[0, 1)          drawn in this order, modalities in network order

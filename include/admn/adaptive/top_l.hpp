@@ -1,6 +1,6 @@
 // admn/adaptive/top_l.hpp — ADMN's top-L selector: from controller logits to a layer plan.
 //
-// For M modalities with depths d_m and a budget L (ADMN_SPEC §4.6):
+// For M modalities with depths d_m and a budget L (docs/numerics.md §4.6):
 //   logits[first block of each modality] := −99
 //   kept = top-(L − M) of all Σd_m logits jointly (not per modality) ∪ {block 0 of each modality}
 // Index o_m + l ↔ block l of modality m (o_m = d_0 + … + d_{m−1}). Ties: the lower
@@ -63,7 +63,7 @@ inline void check_logit_count(std::size_t total) {
 }
 
 // What the top-L selectors rank: the Σ depths logits with block 0 of every modality
-// at −99 (ADMN_SPEC §4.6). Throws shape_error [admn.top_l.logits] for another count,
+// at −99 (docs/numerics.md §4.6). Throws shape_error [admn.top_l.logits] for another count,
 // argument_error [admn.top_l.nan] for a NaN.
 inline logit_scores layer_scores(std::span<const float> logits, std::span<const std::size_t> depths) {
   constexpr float forced_logit = -99.0f;

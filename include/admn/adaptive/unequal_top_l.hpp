@@ -1,6 +1,6 @@
 // admn/adaptive/unequal_top_l.hpp — top-L under a cost budget, blocks of unequal cost.
 //
-// ADMN's ConvLayerControllerUnequal (AVE_Custom, ADMN_SPEC §4.10) charges 3 per image
+// ADMN's ConvLayerControllerUnequal (AVE_Custom, docs/numerics.md §4.10) charges 3 per image
 // block and 1 per audio block (one image block runs on 8 frames: 11.63 GMAC against
 // 4.04 for audio, §8). Its get_top_k_unequal(x, k), with k = budget − 4 (the two
 // forced first blocks cost 3 + 1):

@@ -16,7 +16,7 @@
 //   [admn.load.dtype]   tensor 'x': dtype I64, expected F32 (or F16/BF16, converted)
 // Weights load as f32 admn::tensor (64-byte aligned copies). F16 and BF16 widen exactly
 // when weight_options::convert_half is set; every other dtype is an error, since admn
-// computes in f32 (DESIGN.md "Numerics contract").
+// computes in f32 (docs/design.md "Numerics contract").
 //
 // Copies of a source (and its sub() sources) share the file and one usage record; the
 // record is guarded by a mutex, so sources may load from several threads at once.

@@ -1,6 +1,6 @@
 // admn/kernels/activation.hpp — element-wise activations, in place over a span.
 //
-//   gelu_erf   y = x/2 · (1 + erf(x/√2))                      nn.GELU() (ADMN_SPEC §0: exact form)
+//   gelu_erf   y = x/2 · (1 + erf(x/√2))                      nn.GELU() (docs/numerics.md §0: exact form)
 //   gelu_tanh  y = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³)))  nn.GELU(approximate='tanh')
 //   relu       y = max(x, 0)
 //   leaky_relu y = x ≥ 0 ? x : slope·x                        nn.LeakyReLU(0.01) in the adapters (§5.1)

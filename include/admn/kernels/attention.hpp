@@ -1,6 +1,6 @@
 // admn/kernels/attention.hpp — scaled dot-product attention of one head of one sequence.
 //
-//   O_h = softmax(scale · Q_h K_hᵀ) V_h        (no mask; ADMN_SPEC §2.3 and §4.5)
+//   O_h = softmax(scale · Q_h K_hᵀ) V_h        (no mask; docs/numerics.md §2.3 and §4.5)
 // Q, K, V come from one fused qkv row per token: q in columns [0, inner), k in
 // [inner, 2·inner), v in [2·inner, 3·inner), head h at offset h·head_dim inside
 // each — the layout of both timm's `qkv.reshape(B,N,3,H,dh)` and vit_dev's

@@ -1,6 +1,6 @@
 // admn/kernels/batch_norm.hpp — BatchNorm2d in evaluation mode (running statistics).
 //
-//   y[c, p] = (x[c, p] − mean[c]) / √(var[c] + eps) · γ[c] + β[c]          ADMN_SPEC §4.2, §10.7
+//   y[c, p] = (x[c, p] − mean[c]) / √(var[c] + eps) · γ[c] + β[c]          docs/numerics.md §4.2, §10.7
 //
 // computed the way PyTorch's CPU kernel does (ATen batch_norm_cpu_collect_linear_and_constant_terms
 // and the contiguous path after it), all in float32:

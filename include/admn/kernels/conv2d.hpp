@@ -5,7 +5,7 @@
 //   out_h = ⌊(in_h + 2·pad_h − kh) / sh⌋ + 1,  out_w = ⌊(in_w + 2·pad_w − kw) / sw⌋ + 1.
 // Layouts: x (C_in, in_h, in_w), w (C_out, C_in, kh, kw), b (C_out) or nullptr, y (C_out, out_h, out_w),
 // all dense row-major. The caller loops over the images of a batch.
-// ADMN_SPEC §4.2: the controller's encoders are stride-1, unpadded convolutions with bias, each
+// docs/numerics.md §4.2: the controller's encoders are stride-1, unpadded convolutions with bias, each
 // followed by ReLU (fused here) or by BatchNorm then ReLU.
 //
 // Two algorithms, one contract (float32, agreement with the double reference to ~1e-6 relative):

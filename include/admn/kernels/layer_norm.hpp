@@ -1,7 +1,7 @@
 // admn/kernels/layer_norm.hpp — LayerNorm over the last dimension of each row.
 //
 //   y = (x − μ) / √(σ² + eps) · γ + β,   μ = mean(x),  σ² = mean((x − μ)²)  (biased)
-// as nn.LayerNorm(dim, eps) (ADMN_SPEC §2.3: eps = 1e-5 in every backbone).
+// as nn.LayerNorm(dim, eps) (docs/numerics.md §2.3: eps = 1e-5 in every backbone).
 // Two passes (mean, then squared deviations) for accuracy; x and y may alias.
 #pragma once
 

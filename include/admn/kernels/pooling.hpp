@@ -3,7 +3,7 @@
 //   y[c, i, j] = max_{r < kh, s < kw} x[c, i·sh + r, j·sw + s]
 //   out_h = ⌊(in_h − kh) / sh⌋ + 1, out_w = ⌊(in_w − kw) / sw⌋ + 1
 // No padding, no dilation, floor mode (PyTorch's defaults); a NaN in a window gives NaN, as in
-// PyTorch. ADMN_SPEC §4.2: MaxPool2d(3) (3×3, stride 3) in every controller encoder and (3, 6)
+// PyTorch. docs/numerics.md §4.2: MaxPool2d(3) (3×3, stride 3) in every controller encoder and (3, 6)
 // with stride (3, 6) on the AVE audio branch.
 //
 // Implementation: the kh input rows of a window row are first reduced to one row with SIMD

@@ -1,5 +1,5 @@
 // admn/kernels/posenc.hpp — the fixed sinusoidal positional encoding of the controller and the
-// fusion encoder (vit_dev.positionalencoding1d). ADMN_SPEC §4.4, §10.5:
+// fusion encoder (vit_dev.positionalencoding1d). docs/numerics.md §4.4, §10.5:
 //
 //   div[i]      = exp(float(2i) · float(−ln(10000) / d))       i < d/2
 //   pe[p, 2i]   = sin(float(p) · div[i])

@@ -5,7 +5,7 @@
 // kernels are tested against them (tests/kernels/*_test.cpp). Sums and normalisations that are
 // the same mathematics in any order run in double, so the references are the "true" values of
 // the float inputs. Resize is the exception: PyTorch's float32 weights are part of its definition
-// (ADMN_SPEC §4.1), so the reference recomputes them in float32 per output pixel, sums taps in
+// (docs/numerics.md §4.1), so the reference recomputes them in float32 per output pixel, sums taps in
 // order, and does so without the plan's tables, gathers or padding.
 // These functions may allocate; they are never on a hot path.
 #pragma once
@@ -22,7 +22,7 @@
 
 namespace admn::kernels::reference {
 
-// y = conv2d(x; w, b) (+ ReLU), one NCHW image, sums in double. ADMN_SPEC §4.2.
+// y = conv2d(x; w, b) (+ ReLU), one NCHW image, sums in double. docs/numerics.md §4.2.
 inline void conv2d(const conv2d_shape& s, const float* x, const float* w, const float* b, float* y,
                    bool relu = false) {
   const std::size_t oh = s.out_h();
@@ -67,7 +67,7 @@ inline void max_pool2d(const pool2d_shape& s, const float* x, float* y) {
 }
 
 // y = (x − mean)/√(var + eps)·γ + β (+ ReLU) per channel of a (channels, spatial) block, in
-// double. ADMN_SPEC §10.7.
+// double. docs/numerics.md §10.7.
 inline void batch_norm(const float* x, std::size_t channels, std::size_t spatial, const float* weight,
                        const float* bias, const float* mean, const float* var, double eps, float* y,
                        bool relu = false) {
@@ -84,7 +84,7 @@ inline void batch_norm(const float* x, std::size_t channels, std::size_t spatial
 // One output's source taps along one axis: (index, float32 weight) in summation order.
 using resize_taps = std::vector<std::pair<std::size_t, float>>;
 
-// ADMN_SPEC §4.1 antialiased weights for output i, float32 as ATen computes them.
+// docs/numerics.md §4.1 antialiased weights for output i, float32 as ATen computes them.
 inline resize_taps resize_taps_antialias(std::size_t in, std::size_t out, std::size_t i) {
   const float scale = static_cast<float>(in) / static_cast<float>(out);
   const float support = std::max(scale, 1.0f);
@@ -108,7 +108,7 @@ inline resize_taps resize_taps_antialias(std::size_t in, std::size_t out, std::s
   return taps;
 }
 
-// ADMN_SPEC §4.1 plain bilinear weights for output i (two taps, possibly the same index).
+// docs/numerics.md §4.1 plain bilinear weights for output i (two taps, possibly the same index).
 inline resize_taps resize_taps_linear(std::size_t in, std::size_t out, std::size_t i) {
   if (in == out) return {{i, 1.0f}, {i, 0.0f}};
   const float scale = static_cast<float>(in) / static_cast<float>(out);
@@ -151,7 +151,7 @@ inline void resize_bilinear(const float* x, std::size_t channels, std::size_t in
   }
 }
 
-// ADMN_SPEC §4.4 in double: the mathematical values the float32 encoding approximates.
+// docs/numerics.md §4.4 in double: the mathematical values the float32 encoding approximates.
 inline void sinusoidal_positional_encoding(double* out, std::size_t length, std::size_t d_model) {
   for (std::size_t p = 0; p < length; ++p)
     for (std::size_t i = 0; i < d_model / 2; ++i) {

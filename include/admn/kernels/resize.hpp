@@ -1,7 +1,7 @@
 // admn/kernels/resize.hpp — bilinear resize, align_corners = False, with or without antialias.
 //
 // PyTorch's F.interpolate(x, size, mode="bilinear", align_corners=False, antialias=…) on float32
-// NCHW, which torchvision's Resize calls (antialias=True since torchvision 0.17). ADMN_SPEC §4.1,
+// NCHW, which torchvision's Resize calls (antialias=True since torchvision 0.17). docs/numerics.md §4.1,
 // §0 and §9.1: the controller resizes 224×224 → 100×100 and the AVE spectrogram 128×1024 → 128×512.
 //
 // Both modes are separable: a horizontal pass (every input row → out_w columns) into a float32

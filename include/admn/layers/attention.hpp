@@ -3,7 +3,7 @@
 //   [q k v] = x·Wqkvᵀ (+ b)     Wqkv (3·inner, dim); q, k, v each split into `heads` heads
 //   o_h     = softmax(scale·q_h k_hᵀ) v_h,  scale = head_dim^-0.5
 //   y       = o·Woutᵀ + b_out   Wout (dim, inner)
-// timm Attention: keys `qkv.`, `proj.`, qkv bias (ADMN_SPEC §2.3); vit_dev
+// timm Attention: keys `qkv.`, `proj.`, qkv bias (docs/numerics.md §2.3); vit_dev
 // Attention: keys `to_qkv.`, `to_out.0.`, no qkv bias, scale after QKᵀ (§4.5).
 // Heads of all sequences run in parallel; each writes its own output columns.
 #pragma once

@@ -1,7 +1,7 @@
 // admn/layers/batch_norm2d.hpp — nn.BatchNorm2d in evaluation mode.
 //
 //   y[n, c, h, w] = (x[n, c, h, w] − running_mean[c]) / √(running_var[c] + eps) · γ[c] + β[c]
-// ADMN_SPEC §4.2 and §10.7: the AVE controller's Conv → BatchNorm2d(eps 1e-5) → ReLU encoders,
+// docs/numerics.md §4.2 and §10.7: the AVE controller's Conv → BatchNorm2d(eps 1e-5) → ReLU encoders,
 // with the ReLU fused here. Keys `<prefix>weight` (γ), `bias` (β), `running_mean`, `running_var`;
 // `num_batches_tracked` (training bookkeeping) is accepted and ignored. The per-channel
 // scale γ/√(var + eps) and shift β − mean·scale are folded once, in float32 as PyTorch's CPU

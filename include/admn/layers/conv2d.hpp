@@ -2,9 +2,9 @@
 //
 //   y[n, o, i, j] = b[o] + Σ_{c, r, s} W[o, c, r, s] · x̂[n, c, i·sh + r, j·sw + s]
 // x̂ zero-padded; W (out, in, kh, kw) and b (out) as PyTorch stores them, keys `<prefix>weight`,
-// `<prefix>bias`. ReLU may be fused (the controller's Conv2d → ReLU pairs, ADMN_SPEC §4.2).
+// `<prefix>bias`. ReLU may be fused (the controller's Conv2d → ReLU pairs, docs/numerics.md §4.2).
 // The input size is part of the layer (the controller's sizes are fixed by its Resize and the
-// 1587 / 7488 flatten sizes, ADMN_SPEC §9.12), so the geometry is validated once, here.
+// 1587 / 7488 flatten sizes, docs/numerics.md §9.12), so the geometry is validated once, here.
 #pragma once
 
 #include <admn/error.hpp>

@@ -2,7 +2,7 @@
 //
 //   x = x + Attn(LN1(x))
 //   x = x + MLP(LN2(x))            MLP = fc2(GELU_erf(fc1(·)))
-// timm `Block` (the ViT backbones, ADMN_SPEC §2.3): keys norm1, attn.qkv (with bias),
+// timm `Block` (the ViT backbones, docs/numerics.md §2.3): keys norm1, attn.qkv (with bias),
 //   attn.proj, norm2, mlp.fc1, mlp.fc2; no LayerScale, no DropPath.
 // vit_dev `TransformerEnc` layer (controller combiner and fusion encoder, §4.5):
 //   keys 0.norm, 0.to_qkv (no bias), 0.to_out.0, 1.condln, 1.net.1, 1.net.4; the

@@ -1,7 +1,7 @@
 // admn/layers/layer_norm.hpp — nn.LayerNorm(dim, eps) with affine γ, β.
 //
 //   y = (x − μ)/√(σ² + eps)·γ + β over the last dimension (keys `weight`, `bias`).
-// eps is 1e-5 everywhere in ADMN (ADMN_SPEC §0: nn.LayerNorm is passed explicitly).
+// eps is 1e-5 everywhere in ADMN (docs/numerics.md §0: nn.LayerNorm is passed explicitly).
 #pragma once
 
 #include <admn/error.hpp>

@@ -1,7 +1,7 @@
 // admn/layers/max_pool2d.hpp — nn.MaxPool2d(kernel, stride) for inputs of one spatial size.
 //
 //   y[n, c, i, j] = max_{r < kh, s < kw} x[n, c, i·sh + r, j·sw + s]
-// No padding, dilation 1, floor mode; stride defaults to the kernel, as in PyTorch. ADMN_SPEC
+// No padding, dilation 1, floor mode; stride defaults to the kernel, as in PyTorch. docs/numerics.md
 // §4.2: MaxPool2d(3) in every controller encoder, (3, 6) on the AVE audio branch. No weights.
 #pragma once
 

@@ -1,7 +1,7 @@
 // admn/layers/mlp.hpp — two Linear layers with an activation between them.
 //
 //   y = fc2(act(fc1(x)))           timm Mlp (GELU), vit_dev FeedForward `net.1`/`net.4`,
-//                                  ADMN adapters (LeakyReLU 0.01 / ReLU) — ADMN_SPEC §2.3, §4.5, §5.1
+//                                  ADMN adapters (LeakyReLU 0.01 / ReLU) — docs/numerics.md §2.3, §4.5, §5.1
 // The activation is fused into fc1's GEMM; with `accumulate` the result is added
 // to y (the residual stream). Key names differ per model, so they are parameters.
 //

@@ -2,7 +2,7 @@
 //
 //   tokens[gy·gw + gx] = W · patch(gy, gx) + b,   W = conv weight (dim, C, ph, pw) flattened
 // equal to timm PatchEmbed: Conv2d(C, dim, kernel=stride=(ph,pw)) → flatten(2) →
-// transpose(1,2), patches in row-major grid order (ADMN_SPEC §2.2; AVE audio §2.5:
+// transpose(1,2), patches in row-major grid order (docs/numerics.md §2.2; AVE audio §2.5:
 // 1 channel, 128×1024 → an 8×64 grid). Keys `proj.weight`, `proj.bias`.
 #pragma once
 

@@ -3,8 +3,8 @@
 //
 // class_token                      a learned (1, dim) / (1, 1, dim) vector written as token 0
 // learned_position_embedding       a learned (1, tokens, dim) table, added unchanged (ViT
-//                                  `pos_embed`, ADMN_SPEC §2.2; no interpolation)
-// sinusoidal_position_embedding    positionalencoding1d(dim, tokens) of ADMN_SPEC §4.4,
+//                                  `pos_embed`, docs/numerics.md §2.2; no interpolation)
+// sinusoidal_position_embedding    positionalencoding1d(dim, tokens) of docs/numerics.md §4.4,
 //                                  built once at load time, added without scaling
 #pragma once
 

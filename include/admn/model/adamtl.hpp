@@ -3,7 +3,7 @@
 // AdaMTL (Neseem et al., "AdaMTL: Adaptive Input-dependent Inference for Efficient
 // Multi-Task Learning") attaches a light policy network to the shared encoder of a
 // multi-task model; per input it decides which encoder blocks run, and every task
-// head reads the one encoder output. On a ViT encoder (ADMN_SPEC §2), per sample:
+// head reads the one encoder output. On a ViT encoder (docs/numerics.md §2), per sample:
 //   x0    = [cls; PatchEmbed(image)] + pos_embed                       the encoder's stem
 //   z^t   = fc_t( flatten_p ReLU(mlp_t(x0_p)) )                         one BlockSelect per controller t:
 //           per-token Linear(dim, hidden), ReLU, the tokens' vectors    keys <policy>mlp., <policy>fc.

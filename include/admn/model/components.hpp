@@ -1,7 +1,7 @@
 // admn/model/components.hpp — the Controller, Fusion and Head slots of a network type.
 //
 // Each slot takes a small policy type naming a run-time component:
-//   Controller  conv_controller<Summary, Qoi>  ADMN's QoI-aware controller (ADMN_SPEC §4)
+//   Controller  conv_controller<Summary, Qoi>  ADMN's QoI-aware controller (docs/numerics.md §4)
 //               no_controller                  plans always come from the caller
 //   Fusion      transformer_fusion             adapters + sin PE + TransformerEnc + mean (§5.1-5.2)
 //   Head        gaussian_2d                    GTDM's 2-D Gaussian (§5.3): pred_mean, pred_cov

@@ -1,4 +1,4 @@
-// admn/model/controller.hpp — ADMN's QoI-aware layer controller (ADMN_SPEC §4).
+// admn/model/controller.hpp — ADMN's QoI-aware layer controller (docs/numerics.md §4).
 //
 // Per sample:
 //   c = SummaryEncoder(images)                     conv encoders → [CLS?, codes…] + PE → combiner →

@@ -1,4 +1,4 @@
-// admn/model/conv_encoder.hpp — the controller's per-modality image encoder (ADMN_SPEC §4.2).
+// admn/model/conv_encoder.hpp — the controller's per-modality image encoder (docs/numerics.md §4.2).
 //
 //   Resize(rh, rw) → Conv(k1) [→ BN] → ReLU → Conv(k2) [→ BN] → ReLU → MaxPool(ph, pw)
 //   → Conv(k3) [→ BN] → ReLU → Flatten → Linear(F, D)

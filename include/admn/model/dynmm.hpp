@@ -5,7 +5,7 @@
 // expert networks E_k, each over a subset of the modalities; training mixes
 // Σ_k G(x)_k·E_k(x), inference takes the hard argmax and computes only that expert —
 // the modalities outside it are not touched at all. ADMN's "MNS" baseline
-// (`AdaMML_Modality_Selector` + `AdaMML_Model_All`, ADMN_SPEC §4.10) is the K = 3
+// (`AdaMML_Modality_Selector` + `AdaMML_Model_All`, docs/numerics.md §4.10) is the K = 3
 // case: experts image-only, depth-only and fused (index 0, 1, 2 in that order —
 // the order AdaMML_Model_All stacks the expert outputs in; the selector's own
 // unused `mask` output maps index 1 to "both"), each a complete network with its
@@ -13,7 +13,7 @@
 //
 // modality_gate — the selector (keys under `selector.`):
 //   c = SummaryEncoder(x)                          encoder_dict.<modality>.{1,3,6,9}, cls (1, D),
-//                                                  combiner_encoder (summary_encoder.hpp, ADMN_SPEC
+//                                                  combiner_encoder (summary_encoder.hpp, docs/numerics.md
 //                                                  §4.2-4.5), on the inputs as given (no preprocessing);
 //                                                  c = the CLS output, or the mean over tokens without cls
 //   logits = W2·ReLU(W1·c (+ b1)) (+ b2)           mod_sel_head.{0,2} (AdaMML: no biases, 128 hidden)
@@ -27,7 +27,7 @@
 // AdaMML_Model_All does in PyTorch, costs gate + Σ_k expert_k.
 // On ONE shared network, modality_subset_plan() gives the alternative: empty masks
 // for the modalities outside the path skip their patch embedding and every block,
-// but the fusion still sees their constant LN(cls + pos[0]) token (ADMN_SPEC §2.6).
+// but the fusion still sees their constant LN(cls + pos[0]) token (docs/numerics.md §2.6).
 #pragma once
 
 #include <admn/adaptive/layer_plan.hpp>
@@ -61,7 +61,7 @@ struct gate_config {
   std::string prefix = "selector.";
   std::string head_prefix = "mod_sel_head.";  // Linear layers at <head_prefix>0. and 2.
   std::size_t heads = 4;                      // combiner attention heads
-  bool antialias = true;                      // the encoders' Resize (ADMN_SPEC §0)
+  bool antialias = true;                      // the encoders' Resize (docs/numerics.md §0)
   float eps = 1e-5f;
 };
 
@@ -214,7 +214,7 @@ struct modality_union {
 struct gated_experts_config {
   gate_config gate{};
   // The gate's encoder per modality (union order); default: Resize 100×100, pool 3×3,
-  // every instance (ADMN_SPEC §4.2).
+  // every instance (docs/numerics.md §4.2).
   std::vector<controller_encoder_config> gate_encoders{};
   std::vector<std::string> expert_prefixes{};  // expert k's keys live under this prefix
   std::vector<network_config> experts{};       // expert k's own config (relative to its prefix)

@@ -1,7 +1,7 @@
 // admn/model/fusion.hpp — ADMN's fusion: adapters, positional encoding, encoder, mean.
 //
 //   t_{m,i} = Adapter_m(f_{m,i})                 one adapter per modality, shared by its
-//                                                instances (nodes/frames), ADMN_SPEC §5.1
+//                                                instances (nodes/frames), docs/numerics.md §5.1
 //   X = [t_{0,0} … t_{0,I0−1}, t_{1,0} …] + PE   tokens in modality order, sin PE of §4.4
 //   out = mean_tokens(TransformerEnc(X))          §5.2 (final LN inside the encoder)
 // Adapters: GTDM/AVE `fc1`/`fc2` with LeakyReLU(0.01); MMFI `0`/`2` with ReLU.

@@ -1,7 +1,7 @@
 // admn/model/heads.hpp — the task heads on the fused vector.
 //
 // linear_head    logits = W·h + b                       AVE Linear(256,28), MMFI Linear(64,27) (§5.4)
-// gaussian_head  GTDM OutputHead (ADMN_SPEC §5.3):
+// gaussian_head  GTDM OutputHead (docs/numerics.md §5.3):
 //   h   = GELU(W1·GELU(W1·x + b1) + b1)                  the SAME Linear applied twice (mlp.0)
 //   o   = [mean_head(h) (2), cov_head(h) (4)]
 //   mean = (sigmoid(o[0:2]) − 0.5)·2·mean_scale           mean_scale = [200, 200]

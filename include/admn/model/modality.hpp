@@ -8,7 +8,7 @@
 // gives. Sizes (image height/width, instances per sample, ViT width/depth) are
 // run-time values from the input tensors, the weights and the config.
 // Preprocessing runs before both the controller and the backbone: in ADMN the
-// controller sees the same tensors the backbones see (ADMN_SPEC §4.1).
+// controller sees the same tensors the backbones see (docs/numerics.md §4.1).
 #pragma once
 
 #include <admn/model/fixed_string.hpp>

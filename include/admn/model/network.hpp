@@ -6,7 +6,7 @@
 //
 // The type fixes the structure (which controller, fusion and head, which
 // modalities with which preprocessing and backbone); the weights and the config
-// fix the sizes; the budget or plan is chosen per call. The pipeline (ADMN_SPEC §1):
+// fix the sizes; the budget or plan is chosen per call. The pipeline (docs/numerics.md §1):
 //   1. preprocess every modality's images (same tensors for controller and backbone, §4.1)
 //   2. controller → layer logits and QoI → top-L → one layer plan per sample (§4.6)
 //      (or a plan given by the caller, bypassing the controller)

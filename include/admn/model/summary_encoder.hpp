@@ -2,7 +2,8 @@
 //
 // The trunk ADMN's controller (controller.hpp) and DynMM's gate (dynmm.hpp) share. Per sample:
 //   e_{m,i} = ConvEncoder_m(image_{m,i})          the first `encoder.instances` instances of
-//                                                 each modality (all by default; MMFI: 3) (ADMN_SPEC §4.2)
+//                                                 each modality (all by default; MMFI: 3) (docs/numerics.md
+//                                                 §4.2)
 //   X = [CLS?, e_{0,0}, …, e_{1,0}, …] + PE        sinusoidal PE over all tokens, CLS at position 0
 //   (§4.3-4.4) H = TransformerEnc(X)                          the combiner (§4.5) c = H[0] (CLS) or mean_t
 //   H[t]                  GTDM/AVE use the CLS, MMFI the mean (§4.5)
@@ -40,7 +41,7 @@ struct summary_input {
 struct summary_encoder_config {
   std::string owner = "controller";  // error ids: admn.<owner>.instances, admn.<owner>.shape
   std::size_t heads = 4;             // combiner attention heads
-  bool antialias = true;             // the encoders' Resize (ADMN_SPEC §0)
+  bool antialias = true;             // the encoders' Resize (docs/numerics.md §0)
   float eps = 1e-5f;
   // cls: the weights must hold `cls`; mean: a stored `cls` is ignored (MMFI keeps an
   // unused one, §4.3); nullopt: the CLS summary when the weights hold `cls`, else the mean.

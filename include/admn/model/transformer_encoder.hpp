@@ -1,7 +1,7 @@
 // admn/model/transformer_encoder.hpp — vit_dev `TransformerEnc`: pre-norm blocks + final LN.
 //
 //   for each layer: x = x + to_out(Attn(LN_a(x)));  x = x + net.4(GELU(net.1(LN_f(x))))
-//   return LN_final(x)                                            (ADMN_SPEC §4.5)
+//   return LN_final(x)                                            (docs/numerics.md §4.5)
 // The controller's combiner and the fusion encoder of every ADMN network. Keys
 // layers.{i}.0.norm, layers.{i}.0.to_qkv (no bias), layers.{i}.0.to_out.0,
 // layers.{i}.1.condln, layers.{i}.1.net.1, layers.{i}.1.net.4, norm. Depth and sizes

@@ -1,6 +1,6 @@
 // admn/model/vit_backbone.hpp — the Vision Transformer backbone with skippable blocks.
 //
-//   x = [cls; PatchEmbed(image)] + pos_embed            (ADMN_SPEC §2.2)
+//   x = [cls; PatchEmbed(image)] + pos_embed            (docs/numerics.md §2.2)
 //   for l in blocks-to-run: x = Block_l(x)              (§2.3; a skipped block is identity)
 //   out = LN_final(x)[:, 0]                             (§2.4: CLS token after the final norm)
 // Sizes come from the weights (dim, depth, patch size, channels, token count); the
@@ -45,7 +45,7 @@ namespace admn::model {
 
 struct vit_spec {
   std::size_t heads = 12;
-  float eps = 1e-5f;  // ADMN_SPEC §0: nn.LayerNorm passed explicitly
+  float eps = 1e-5f;  // docs/numerics.md §0: nn.LayerNorm passed explicitly
   kernels::activation_fn mlp_activation{kernels::activation::gelu_erf};
   // e.g. "layer_position.weight"; empty: none. Read during load() only. (A string_view:
   // GCC 12 warns falsely on std::string members of nested designated initializers.)

@@ -6,7 +6,7 @@
 // and the spectrogram (Resize 128×512, MaxPool (3,6)) + CLS, combiner width 512 ×
 // 4 layers, QoI = 4 noise-type logits. Fusion: adapters 768→512→256 (LeakyReLU),
 // 9 tokens, width 256 × 6 layers, mean. Head: Linear(256, 28) logits.
-// ADMN_SPEC §1, §2.5, §4.2, §5.4, §7.
+// docs/numerics.md §1, §2.5, §4.2, §5.4, §7.
 #pragma once
 
 #include <admn/model/network.hpp>

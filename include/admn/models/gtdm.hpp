@@ -6,7 +6,7 @@
 // `vision.` / `depth.`). Controller: conv encoders on all 6 images + CLS, combiner
 // width 256 × 4 layers, σ QoI head (×5). Fusion: adapters 768→512→256 with
 // LeakyReLU, 6 tokens, width 256 × 6 layers, mean. Head: 2-D Gaussian
-// (pred_mean, pred_cov). ADMN_SPEC §1, §4, §5.3, §7. Checkpoints load as-is.
+// (pred_mean, pred_cov). docs/numerics.md §1, §4, §5.3, §7. Checkpoints load as-is.
 #pragma once
 
 #include <admn/model/network.hpp>

@@ -5,7 +5,7 @@
 // of each modality only, no CLS (mean of the combiner output), combiner width 256
 // × 6 layers, σ QoI head (×5). Fusion: adapters 768→400→64 with ReLU (keys `0.`,
 // `2.`), 30 tokens, width 64 × 6 layers (4 heads of 16), mean. Head: Linear(64, 27).
-// ADMN_SPEC §1, §4.3, §5.4, §7, §9.9.
+// docs/numerics.md §1, §4.3, §5.4, §7, §9.9.
 #pragma once
 
 #include <admn/model/network.hpp>

@@ -1,4 +1,4 @@
-// admn/io/detail/header.hpp — safetensors header and layout validation (DESIGN.md rules 1–10).
+// admn/io/detail/header.hpp — safetensors header and layout validation (docs/design.md rules 1–10).
 //
 // Works on the header text and the size of the data section only, so it never touches
 // tensor bytes and never allocates from a declared size: every container it fills grows
