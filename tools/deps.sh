@@ -5,6 +5,7 @@
 #   tools/deps.sh fuzz       + clang and its sanitizer/fuzzer runtime
 #   tools/deps.sh plot       + gnuplot
 #   tools/deps.sh demo       + torch, numpy, scikit-learn, espeak-ng, OpenBLAS (training the digits demo)
+#   tools/deps.sh peers      + libtorch, OpenBLAS, torch, onnx, node and npm (tools/bench-peers.sh)
 # Several groups may be given. Uses sudo when not root.
 set -euo pipefail
 
@@ -17,7 +18,14 @@ for group in "$@"; do
     plot) packages+=(gnuplot-nox) ;;
     # OpenBLAS: without it Debian's torch runs on the reference BLAS, far too slow for training.
     demo) packages+=(python3 python3-numpy python3-torch python3-sklearn espeak-ng libopenblas0-pthread) ;;
-    *) echo "tools/deps.sh: unknown group '$group' (reference, fuzz, plot, demo)" >&2; exit 2 ;;
+    # The peer benchmarks: libtorch with OpenBLAS (libtorch's BLAS through the libblas.so.3
+    # alternative), torch.onnx.export, and node + npm to install and drive ONNX Runtime.
+    peers)
+      packages+=(libtorch-dev libopenblas0-pthread python3 python3-numpy python3-torch python3-onnx nodejs)
+      # nodesource's nodejs bundles npm and conflicts with Debian's npm package.
+      command -v npm >/dev/null || packages+=(npm)
+      ;;
+    *) echo "tools/deps.sh: unknown group '$group' (reference, fuzz, plot, demo, peers)" >&2; exit 2 ;;
   esac
 done
 
