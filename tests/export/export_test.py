@@ -12,6 +12,7 @@ holds and admn does not use (the backbones' classifier `head.*`); the budget-8 f
   bundle    export both into a bundle: shared tensors once and equal to the sources, each budget's
             controller under controller@<L>., admn.budgets "[6, 8]"; --check runs admn-run against the
             PyTorch reference at both budgets
+  arches    AVE and MM-Fi (reduced, from admn_ref) export and pass --check against the PyTorch reference
   vit       a timm ViT state dict in a {'model': ...} wrapper → backbone file under a prefix
   errors    every error: exit 1 and one line naming the file / key
   inspect   admn-inspect names a torch.save zip, a legacy pickle and a text file as not safetensors
@@ -140,6 +141,28 @@ def case_vit(args, ckpt):
     print(f"  vit: {len(tensors)} tensors under 'vision.', head.* dropped")
 
 
+def case_arches(args, ckpt):
+    """AVE (BatchNorm in the controller: num_batches_tracked dropped; non-square audio) and MM-Fi export and
+    match the PyTorch reference through --check."""
+    for arch, seed, extra in (("ave", 305, ["--audio-size", "32,128"]), ("mmfi", 303, [])):
+        model = R.build(arch, True, seed)
+        state = model.state_dict()
+        tracked = [k for k in state if k.endswith("num_batches_tracked")]
+        assert (arch == "ave") == bool(tracked)
+        path = os.path.join(args.work, f"{arch}_last.pt")
+        torch.save(state, path)
+        out = os.path.join(args.work, f"{arch}.safetensors")
+        r = export(args, "--arch", arch, "--vit-heads", str(VIT_HEADS), *extra, "--output", out, path, "--check",
+                   "--check-model", "check_model:reference", "--admn-code", HERE, "--check-budget", "5",
+                   "--tolerance", "1e-5")
+        print(r.stdout.strip())
+        assert "check at budget 5: masks identical" in r.stdout, r.stdout
+        tensors, meta = load_file(out)
+        assert set(tensors) == set(R.export_state_dict(model)), arch
+        config = json.loads(meta["admn.config"])
+        assert config["image_size"] == [32, 32] and config.get("audio_size") == ([32, 128] if arch == "ave" else None)
+
+
 def expect_error(args, pattern, *rest):
     r = export(args, *rest, expect_rc=1)
     lines = r.stderr.strip().splitlines()
@@ -215,8 +238,8 @@ def case_inspect(args, ckpt):
         print(f"  {line}")
 
 
-CASES = {"single": case_single, "bundle": case_bundle, "vit": case_vit, "errors": case_errors,
-         "inspect": case_inspect}
+CASES = {"single": case_single, "bundle": case_bundle, "arches": case_arches, "vit": case_vit,
+         "errors": case_errors, "inspect": case_inspect}
 
 
 def main():

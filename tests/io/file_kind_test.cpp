@@ -43,8 +43,10 @@ fs::path write_file(const std::string& name, std::string_view text) {
 TEST_CASE("file_kind_of recognises PyTorch checkpoints, text and empty files") {
   using namespace std::string_view_literals;
   CHECK(kind_of(""sv) == file_kind::empty);
-  CHECK(kind_of("PK\x03\x04\x00\x00\x08\x00" "archive/data.pkl"sv) == file_kind::pytorch_zip);
-  CHECK(kind_of("\x80\x02\x8a\x0a" "lz"sv) == file_kind::pytorch_pickle);
+  CHECK(kind_of("PK\x03\x04\x00\x00\x08\x00"
+                "archive/data.pkl"sv) == file_kind::pytorch_zip);
+  CHECK(kind_of("\x80\x02\x8a\x0a"
+                "lz"sv) == file_kind::pytorch_pickle);
   CHECK(kind_of("\x80\x05}q\x00"sv) == file_kind::pytorch_pickle);
   CHECK(kind_of("model weights, see README\n"sv) == file_kind::text);
   CHECK(kind_of("caf\xc3\xa9 \xe2\x82\xac\ttab\r\n"sv) == file_kind::text);
