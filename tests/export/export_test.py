@@ -33,7 +33,7 @@ except ImportError:
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 import admn_ref as R  # noqa: E402
-from st_write import load_file  # noqa: E402
+from st_write import load_file, save_file  # noqa: E402
 from make_checkpoints import build_checkpoints, write_inputs  # noqa: E402
 
 VIT_HEADS = R.SMALL_OVERRIDES["vit_heads"]
@@ -189,6 +189,9 @@ def case_errors(args, ckpt):
     with open(text, "w") as f:
         f.write("not a checkpoint\n")
     expect_error(args, f"'{text}' is not a PyTorch checkpoint", "--arch", "gtdm", "--output", out, text)
+    st = os.path.join(w, "model.safetensors")
+    save_file({"w": torch.zeros(2)}, st)
+    expect_error(args, f"'{st}' is already a safetensors file", "--arch", "gtdm", "--output", out, st)
     # a missing key
     state = torch.load(p6)
     del state["encoder.norm.weight"]
