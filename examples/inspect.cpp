@@ -4,7 +4,8 @@
 // shape, bytes) with totals; for a model file (metadata `admn.arch` = gtdm, ave or
 // mmfi) it also binds the network and describes it with the MACs of its blocks.
 // Exit status: 0 for a valid file; 1 for an invalid or unreadable one, with the
-// "[admn.…] …" message on stderr; 2 for bad usage. (A model whose tensors do not
+// "[admn.…] …" message on stderr ([admn.load.format] for a file that is recognisably not
+// safetensors: a PyTorch .pt, text, an empty file); 2 for bad usage. (A model whose tensors do not
 // bind is reported on stderr; the status still reflects the file's validity.)
 //   --json                  machine-readable output (one JSON object) instead of the table
 //   --read                  use the read() backend instead of mmap
@@ -163,6 +164,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    // A PyTorch checkpoint, text or an empty file: say what it is, not which byte is wrong.
+    admn::io::require_not_other_format(*path);
     const auto file =
         std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(*path, options));
     if (json)

@@ -11,3 +11,4 @@
 #include <admn/model.hpp>
 #include <admn/models.hpp>
 #include <admn/tensor.hpp>
+#include <admn/version.hpp>

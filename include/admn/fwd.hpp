@@ -1,6 +1,8 @@
 // admn/fwd.hpp — forward declarations, cheap to include (no third-party headers).
 #pragma once
 
+#include <admn/version.hpp>
+
 #include <cstdint>
 
 namespace admn {

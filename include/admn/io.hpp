@@ -2,6 +2,7 @@
 // and weight binding by checkpoint key. Depends on the tensor tier only.
 #pragma once
 
+#include <admn/io/file_kind.hpp>
 #include <admn/io/format.hpp>
 #include <admn/io/safetensors.hpp>
 #include <admn/io/weight_source.hpp>

@@ -57,7 +57,9 @@
 // only need to be valid JSON.
 //
 // Checks run front to back through the header (the first problem wins), then over the
-// layout sorted by offset, so one file always yields the same id.
+// layout sorted by offset, so one file always yields the same id. When a file that fails
+// the length prefix or the header text is recognisably something else (a PyTorch .pt,
+// text, empty: io/file_kind.hpp), safetensors_file::open keeps the id and says what it is.
 #pragma once
 
 #include <admn/tensor/dtype.hpp>

@@ -22,6 +22,7 @@
 #include <admn/io/detail/header.hpp>
 #include <admn/io/detail/posix.hpp>
 #include <admn/io/detail/text.hpp>
+#include <admn/io/file_kind.hpp>
 #include <admn/io/format.hpp>
 #include <admn/tensor/dtype.hpp>
 
@@ -31,6 +32,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -100,8 +102,28 @@ class safetensors_file {
   // the file cannot be opened, read or mapped (or is not a regular file).
   // mmap caveat: a file truncated by another process while mapped faults on access
   // (SIGBUS), as for every mapping; use backend::read for files that may change.
+  // A file that is recognisably something else (a PyTorch checkpoint, text, empty:
+  // io/file_kind.hpp) keeps its error id, and the message says what the file is.
   [[nodiscard]] static safetensors_file open(const std::filesystem::path& path,
                                              const open_options& options = {}) {
+    try {
+      return open_unexplained(path, options);
+    } catch (const format_error& e) {
+      static constexpr std::string_view header_ids[] = {
+          "admn.safetensors.file_too_small", "admn.safetensors.header_too_large",
+          "admn.safetensors.header_out_of_bounds", "admn.safetensors.invalid_utf8",
+          "admn.safetensors.invalid_json"};
+      if (std::find(std::begin(header_ids), std::end(header_ids), e.id()) == std::end(header_ids)) throw;
+      const std::string reason = not_safetensors_reason(path, file_kind_of(path));
+      if (reason.empty()) throw;
+      const std::string_view detail = std::string_view(e.what()).substr(e.id().size() + 3);  // after "[id] "
+      throw format_error(e.id(), std::string(detail) + " (" + reason + ")");
+    }
+  }
+
+ private:
+  [[nodiscard]] static safetensors_file open_unexplained(const std::filesystem::path& path,
+                                                         const open_options& options) {
     std::uint64_t size = 0;
     const detail::file_descriptor fd = detail::open_regular(path, size);
     safetensors_file file;
@@ -128,6 +150,7 @@ class safetensors_file {
     return file;
   }
 
+ public:
   // Validates `bytes` (a whole file) and copies the data section into owned, 64-byte
   // aligned memory: the caller may free `bytes` afterwards. open_options::backend is unused.
   [[nodiscard]] static safetensors_file from_bytes(std::span<const std::byte> bytes,
