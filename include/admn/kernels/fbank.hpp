@@ -3,7 +3,7 @@
 // What torchaudio.compliance.kaldi.fbank computes with dither = 0, window_type = 'hanning',
 // use_energy = False, use_power = True, use_log_fbank = True, snip_edges = True,
 // remove_dc_offset = True, round_to_power_of_two = True, subtract_mean = False, vtln_warp = 1
-// (htk_compat then changes nothing), the rest from fbank_options. docs/numerics.md §6 (AVE audio).
+// (htk_compat then changes nothing), the rest from fbank_options. docs/numerics.md §6.
 // With L = ⌊rate·frame_length_ms/1000⌋ samples per frame, S = ⌊rate·frame_shift_ms/1000⌋ and
 // N = the next power of two ≥ L, frame f (f < 1 + ⌊(samples − L)/S⌋) is
 //   x_t    = wave[f·S + t], t < L
@@ -34,8 +34,8 @@
 
 namespace admn::kernels {
 
-// The parameters torchaudio's fbank takes that admn supports (defaults: ADMN's AVE front end,
-// which keeps torchaudio's defaults but for num_mel_bins = 128).
+// The parameters of torchaudio's fbank that admn supports; the defaults are torchaudio's but for
+// 128 mel bins (its default is 23).
 struct fbank_options {
   double sample_rate = 16000.0;  // Hz
   double frame_length_ms = 25.0;

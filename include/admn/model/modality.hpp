@@ -9,6 +9,8 @@
 // run-time values from the input tensors, the weights and the config.
 // Preprocessing runs before both the controller and the backbone: in ADMN the
 // controller sees the same tensors the backbones see (docs/numerics.md §4.1).
+// The raw-input stages further down (decode_frames, resize_images, ave_audio_frontend) make
+// such images from decoded frames and audio; models/preprocess.hpp chains them per network.
 #pragma once
 
 #include <admn/kernels/fbank.hpp>
