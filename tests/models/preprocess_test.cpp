@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -77,4 +78,27 @@ TEST_CASE("raw pipelines reject bad input with typed ids") {
   CHECK(audio({1, 1000}) == "admn.raw.non_finite");
   wave[500] = NAN;
   CHECK(audio({2, 500}) == "admn.raw.non_finite");
+}
+
+TEST_CASE("raw pipelines treat each sample of a batch alone") {
+  // Two samples of frames and of audio: the batch result equals the two single-sample results.
+  std::vector<std::uint8_t> bytes(2 * 3 * 9 * 11 * 3);
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>((i * 37 + i / 7) % 251);
+  const admn::tensor both = r::gtdm_rgb(r::frames_view(bytes.data(), admn::shape{2, 3, 9, 11, 3}), {6, 5});
+  const std::size_t per = both.size() / 2;
+  for (std::size_t b = 0; b < 2; ++b) {
+    const admn::tensor one =
+        r::gtdm_rgb(r::frames_view(bytes.data() + b * bytes.size() / 2, admn::shape{1, 3, 9, 11, 3}), {6, 5});
+    CHECK(std::equal(one.values().begin(), one.values().end(), both.data() + b * per));
+  }
+  std::vector<float> wave(2 * 3000);
+  for (std::size_t t = 0; t < wave.size(); ++t)
+    wave[t] = 0.2f * std::sin(0.01f * static_cast<float>(t * t % 977));
+  const admn::tensor audio =
+      r::ave_audio(admn::const_view(wave.data(), admn::shape{2, 3000}), 16000.0, {24, 20});
+  for (std::size_t b = 0; b < 2; ++b) {
+    const admn::tensor one =
+        r::ave_audio(admn::const_view(wave.data() + b * 3000, admn::shape{1, 3000}), 16000.0, {24, 20});
+    CHECK(std::equal(one.values().begin(), one.values().end(), audio.data() + b * one.size()));
+  }
 }
