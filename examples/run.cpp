@@ -2,7 +2,7 @@
 //
 //   admn-run --model M.safetensors --input IN.safetensors --output OUT.safetensors
 //            [--budget L | --plan SPEC | --latency-budget MS [--profile FILE]]
-//            [--threads N] [--no-antialias] [--bf16]
+//            [--threads N] [--no-antialias] [--bf16] [--raw]
 //
 // The network is chosen by the model's `admn.arch` metadata (gtdm, ave, mmfi, digits). IN holds one F32
 // tensor per modality, named as the modality (gtdm: zed_camera_left, realsense_camera_depth; ave: image,
@@ -21,6 +21,12 @@
 // threads. It runs once to warm up, then reports L, the predicted and the measured time.
 // --bf16 stores the backbones' Linear weights as bf16 and runs them on AVX512-BF16
 // (kernels/gemm_bf16.hpp: ~1e-3 relative error instead of ~1e-7; opt-in).
+// --raw: IN holds raw sensor data instead, one tensor per modality named "<modality>.raw"
+// (models/preprocess.hpp): U8 frames (B, instances, H, W, C) — gtdm: zed_camera_left.raw BGR,
+// realsense_camera_depth.raw grayscale (C = 1 or no C axis); ave: image.raw RGB; mmfi: rgb.raw,
+// depth.raw RGB — and F32 waveforms (B, samples) at 16 kHz (ave: audio.raw; an optional
+// __metadata__ "sample_rate" must then say 16000). They are preprocessed as ADMN's data loaders
+// do (docs/numerics.md §6; --no-antialias also applies to their resize) and then run.
 // Errors print an [admn.…] message on stderr and exit 1.
 #include <admn/adaptive/planner.hpp>
 #include <admn/adaptive/profile.hpp>
@@ -28,10 +34,12 @@
 #include <admn/io/safetensors.hpp>
 #include <admn/io/writer.hpp>
 #include <admn/kernels/parallel.hpp>
+#include <admn/models/preprocess.hpp>
 #include <admn/models/registry.hpp>
 
 #include "cli.hpp"
 
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -53,20 +61,22 @@ struct arguments {
   std::optional<std::string> profile;
   int threads = 0;
   bool antialias = true;
+  bool raw = false;
   admn::kernels::precision precision = admn::kernels::precision::fp32;
 };
 
 constexpr const char* usage =
     "usage: admn-run --model M.safetensors --input IN.safetensors --output OUT.safetensors\n"
     "                (--budget L | --plan SPEC | --latency-budget MS [--profile FILE])\n"
-    "                [--threads N] [--no-antialias] [--bf16]\n"
+    "                [--threads N] [--no-antialias] [--bf16] [--raw]\n"
     "  --budget L           the controller keeps L blocks in all (each modality's first included)\n"
     "  --plan SPEC          a static plan, no controller: all | first:N[,N1...] | every-other:T[,T1...]\n"
     "                       | block lists per modality, e.g. 0,1,2,5;0,3\n"
     "  --latency-budget MS  the largest L whose predicted latency fits MS milliseconds\n"
     "  --profile FILE       the host's latency profile: read if it exists, else measured and written\n"
     "                       (default: a cache under $XDG_CACHE_HOME/admn or ~/.cache/admn)\n"
-    "  --bf16               bf16 backbone weights on AVX512-BF16 (opt-in; ~1e-3 relative error)\n";
+    "  --bf16               bf16 backbone weights on AVX512-BF16 (opt-in; ~1e-3 relative error)\n"
+    "  --raw                IN holds raw frames (U8) and audio (F32, 16 kHz) named <modality>.raw\n";
 
 double parse_ms(std::string_view flag, std::string_view text) {
   double value = 0.0;
@@ -108,6 +118,8 @@ arguments parse(int argc, char** argv) {
       a.antialias = false;
     else if (flag == "--bf16")
       a.precision = admn::kernels::precision::bf16;
+    else if (flag == "--raw")
+      a.raw = true;
     else
       throw admn::examples::unknown_flag(flag);
   }
@@ -164,6 +176,56 @@ admn::adaptive::latency_profile host_profile(const Net& net, const arguments& ar
   return p;
 }
 
+// --raw: the network's inputs made from the raw tensors of `file` (see the file comment).
+template <class Net>
+std::vector<admn::tensor> raw_inputs(const Net& net, const admn::io::safetensors_file& file,
+                                     const std::string& path, bool antialias) {
+  namespace raw = admn::models::raw;
+  if constexpr (!raw::has_pipeline<Net>) {
+    throw admn::argument_error("admn.run.raw", "--raw: this network has no raw-input pipeline");
+  } else {
+    using pipeline = raw::pipeline<Net>;
+    constexpr std::size_t count = pipeline::names.size();
+    std::array<raw::raw_value, count> values;
+    std::vector<std::vector<float>> copies;  // F32 data that is not 4-byte aligned in the file
+    copies.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::string name(pipeline::names[i]);
+      if (!file.contains(name))
+        throw admn::load_error("admn.run.missing_input",
+                               "input file '" + path + "' has no raw tensor '" + name + "'");
+      const auto t = file.tensor(name);
+      const auto s = admn::shape::try_make(t.shape());
+      if (!s) throw admn::shape_error("admn.raw.rank", "raw input '" + name + "' has too many dimensions");
+      if (t.dtype() == admn::dtype::u8) {
+        values[i] = raw::frames_view(t.as<std::uint8_t>()->data(), *s);
+      } else if (t.dtype() == admn::dtype::f32) {
+        const auto aligned = t.as<float>();
+        const float* data = aligned ? aligned->data() : nullptr;
+        if (!data) {
+          copies.emplace_back(t.element_count());
+          t.to_f32(copies.back());
+          data = copies.back().data();
+        }
+        values[i] = raw::waveform_view(data, *s);
+      } else {
+        throw admn::argument_error("admn.raw.dtype", "raw input '" + name + "' is " +
+                                                         std::string(admn::dtype_name(t.dtype())) +
+                                                         "; frames are U8, waveforms F32");
+      }
+    }
+    double sample_rate = 16000.0;
+    if (const auto& meta = file.metadata(); meta && meta->contains("sample_rate")) {
+      const std::string& text = meta->at("sample_rate");
+      const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), sample_rate);
+      if (text.empty() || ec != std::errc() || ptr != text.data() + text.size())
+        throw admn::argument_error("admn.raw.sample_rate", "input file '" + path + "': sample_rate '" + text +
+                                                               "' is not a number of Hz");
+    }
+    return pipeline::run(values, net.config(), antialias, sample_rate);
+  }
+}
+
 int run(const arguments& args) {
   const auto model =
       std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(args.model));
@@ -177,13 +239,16 @@ int run(const arguments& args) {
         using net_type = std::decay_t<decltype(net)>;
         std::vector<admn::tensor> tensors;
         std::vector<admn::const_view> views;
-        for (const std::string_view name : net_type::modality_names()) {
-          if (!inputs->contains(name))
-            throw admn::load_error(
-                "admn.run.missing_input",
-                "input file '" + args.input + "' has no tensor '" + std::string(name) + "'");
-          tensors.push_back(input_source.load(name));
-        }
+        if (args.raw)
+          tensors = raw_inputs(net, *inputs, args.input, args.antialias);
+        else
+          for (const std::string_view name : net_type::modality_names()) {
+            if (!inputs->contains(name))
+              throw admn::load_error(
+                  "admn.run.missing_input",
+                  "input file '" + args.input + "' has no tensor '" + std::string(name) + "'");
+            tensors.push_back(input_source.load(name));
+          }
         for (const auto& t : tensors) views.push_back(t.view());
 
         admn::model::run_options options;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages admn needs that are missing on this machine.
 #   tools/deps.sh            build + test dependencies
-#   tools/deps.sh reference  + python3-torch/numpy (regenerating golden files)
+#   tools/deps.sh reference  + python3-torch/torchaudio/opencv/numpy (regenerating golden files)
 #   tools/deps.sh fuzz       + clang and its sanitizer/fuzzer runtime
 #   tools/deps.sh plot       + gnuplot
 #   tools/deps.sh demo       + torch, numpy, scikit-learn, espeak-ng, OpenBLAS (training the digits demo)
@@ -13,7 +13,7 @@ packages=(cmake make g++ libeigen3-dev libxsimd-dev xtl-dev libtbb-dev nlohmann-
           libbenchmark-dev)
 for group in "$@"; do
   case "$group" in
-    reference) packages+=(python3 python3-numpy python3-torch) ;;
+    reference) packages+=(python3 python3-numpy python3-torch python3-torchaudio python3-opencv) ;;
     fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
     plot) packages+=(gnuplot-nox) ;;
     # OpenBLAS: without it Debian's torch runs on the reference BLAS, far too slow for training.

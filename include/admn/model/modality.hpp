@@ -9,16 +9,24 @@
 // run-time values from the input tensors, the weights and the config.
 // Preprocessing runs before both the controller and the backbone: in ADMN the
 // controller sees the same tensors the backbones see (docs/numerics.md §4.1).
+// The raw-input stages further down (decode_frames, resize_images, ave_audio_frontend) make
+// such images from decoded frames and audio; models/preprocess.hpp chains them per network.
 #pragma once
 
+#include <admn/kernels/fbank.hpp>
+#include <admn/kernels/resize.hpp>
 #include <admn/model/fixed_string.hpp>
 #include <admn/model/vit_backbone.hpp>
 #include <admn/tensor/view.hpp>
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
 
 namespace admn::model {
 
@@ -83,8 +91,138 @@ struct clamp_unit {
   }
 };
 
+// Per-image min-max normalisation to [0, 1] over all channels and pixels, as OpenCV's
+// cv2.normalize(img, None, 0, 1, NORM_MINMAX, dtype=CV_32F) (GTDM's frames, §6): with the
+// image's min and max, scale = 1/(max − min) and shift = −min·scale in double, then
+// y = fma(x, float(scale), float(shift)) in float32 (OpenCV's vectorised convertTo: its result
+// can be a few 1e-9 below 0, which a later clamp_unit removes). A constant image (max − min ≤
+// DBL_EPSILON) has scale 0 and maps to 0, as in OpenCV. Non-finite pixels are the caller's to
+// reject (they make min/max meaningless).
+struct minmax_normalize {
+  template <std::size_t C>
+  static constexpr bool accepts = true;
+  template <std::size_t C>
+  static constexpr std::size_t output_channels = C;
+
+  static void apply(const_view in, mutable_view out) {
+    const std::size_t image = in.extent(1) * in.extent(2) * in.extent(3);
+    for (std::size_t n = 0; n < in.extent(0); ++n) {
+      const float* src = in.data() + n * image;
+      float* dst = out.data() + n * image;
+      if (image == 0) continue;
+      const auto [lo, hi] = std::minmax_element(src, src + image);
+      const double range = static_cast<double>(*hi) - static_cast<double>(*lo);
+      const double scale = range > std::numeric_limits<double>::epsilon() ? 1.0 / range : 0.0;
+      const auto scale_f = static_cast<float>(scale);
+      const auto shift_f = static_cast<float>(-static_cast<double>(*lo) * scale);
+      for (std::size_t i = 0; i < image; ++i) dst[i] = std::fma(src[i], scale_f, shift_f);
+    }
+  }
+};
+
 template <class... Stages>
 struct preprocess {};
+
+// ---- raw-input stages ------------------------------------------------------------------------
+// Unlike the stages above, these change the element type or the image size, so they take their
+// parameters at run time and say what they make (output_shape). The per-architecture raw
+// pipelines (models/preprocess.hpp) chain them with the stages above.
+
+// Decoded 8-bit frames (n, h, w, c), HWC as image decoders give them, to float CHW (n, c, h, w).
+// `divide_by_255`: x / 255 in float32 (AVE and MMFI: torch's `img / 255`); otherwise the values
+// stay 0…255 (GTDM normalises with minmax_normalize instead). `reverse_channels` reverses the
+// channel order: BGR from cv2.imread → RGB (GTDM's cvtColor(COLOR_BGR2RGB)).
+struct decode_frames {
+  bool divide_by_255 = true;
+  bool reverse_channels = false;
+
+  [[nodiscard]] static shape output_shape(const shape& in) { return shape{in[0], in[3], in[1], in[2]}; }
+
+  void apply(tensor_view<const std::uint8_t> in, mutable_view out) const {
+    const std::size_t n = in.extent(0), h = in.extent(1), w = in.extent(2), c = in.extent(3);
+    const std::size_t plane = h * w;
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t ch = 0; ch < c; ++ch) {
+        const std::uint8_t* src = in.data() + i * plane * c + (reverse_channels ? c - 1 - ch : ch);
+        float* dst = out.data() + (i * c + ch) * plane;
+        for (std::size_t p = 0; p < plane; ++p) {
+          const auto v = static_cast<float>(src[p * c]);
+          dst[p] = divide_by_255 ? v / 255.0f : v;
+        }
+      }
+  }
+};
+
+// Bilinear resize of (n, C, h, w) images to (n, C, H, W): torchvision's Resize((H, W)) on float
+// tensors, antialiased or not (§0, §4.1; kernels/resize.hpp). Sizes are fixed at construction.
+class resize_images {
+ public:
+  // Throws shape_error [admn.resize.shape] for a size of 0 or ≥ 2^31.
+  resize_images(std::size_t in_h, std::size_t in_w, std::size_t out_h, std::size_t out_w, bool antialias)
+      : plan_(in_h, in_w, out_h, out_w, antialias) {}
+
+  [[nodiscard]] const kernels::resize_plan& plan() const noexcept { return plan_; }
+  [[nodiscard]] shape output_shape(const shape& in) const {
+    return shape{in[0], in[1], plan_.out_h(), plan_.out_w()};
+  }
+
+  // in (n, C, in_h, in_w) → out (n, C, out_h, out_w); allocates its scratch plane.
+  void apply(const_view in, mutable_view out) const {
+    const std::size_t channels = in.extent(0) * in.extent(1);
+    std::vector<float> scratch(plan_.scratch_size(channels));
+    plan_.run(in.data(), channels, out.data(), scratch.data());
+  }
+
+ private:
+  kernels::resize_plan plan_;
+};
+
+// AVE's audio front end (AVE_Custom's dataset, §6): a 16 kHz mono waveform w →
+//   x = w − mean(w);  F = Kaldi fbank of x (kernels/fbank.hpp, `mel_bins` bins, ADMN's options);
+//   F zero-padded (or cut) to `frames` frames, transposed to (mel_bins, frames);
+//   out = (F + 4.2677393) / (4.5689974·2)      (AudioMAE's dataset mean and std, as ADMN's code)
+// → (1, mel_bins, frames); padded frames hold 4.2677393 / 9.1379948. The mean is taken in double
+// and rounded to float once. Only the kept frames are transformed.
+class ave_audio_frontend {
+ public:
+  static constexpr float fbank_mean = -4.2677393f;
+  static constexpr float fbank_std = 4.5689974f;
+
+  // mel_bins × frames is the audio backbone's input (128 × 1024 in ADMN). Throws argument_error
+  // [admn.fbank.options] when mel_bins is outside [4, 4096].
+  explicit ave_audio_frontend(std::size_t mel_bins = 128, std::size_t frames = 1024)
+      : fbank_(kernels::fbank_options{.mel_bins = mel_bins}), frames_(frames) {}
+
+  [[nodiscard]] const kernels::fbank_plan& fbank() const noexcept { return fbank_; }
+  [[nodiscard]] std::size_t frames() const noexcept { return frames_; }
+  // Fewest samples that give one frame (shorter waveforms have no fbank: torchaudio refuses them).
+  [[nodiscard]] std::size_t min_samples() const noexcept { return fbank_.frame_length(); }
+  [[nodiscard]] shape output_shape() const { return shape{1, fbank_.mel_bins(), frames_}; }
+
+  // wave: `samples` ≥ min_samples() finite values (the caller checks); out: output_shape().
+  void apply(const float* wave, std::size_t samples, mutable_view out) const {
+    double sum = 0.0;
+    for (std::size_t i = 0; i < samples; ++i) sum += wave[i];
+    const auto mean = static_cast<float>(sum / static_cast<double>(samples));
+    // Frame f reads samples [f·S, f·S + L): only those of the kept frames are centred.
+    const std::size_t kept = std::min(fbank_.frames(samples), frames_);
+    const std::size_t used = kept == 0 ? 0 : (kept - 1) * fbank_.frame_shift() + fbank_.frame_length();
+    std::vector<float> centred(used);
+    for (std::size_t i = 0; i < used; ++i) centred[i] = wave[i] - mean;
+    const std::size_t bins = fbank_.mel_bins();
+    std::vector<float> features(kept * bins), scratch(fbank_.scratch_size());
+    fbank_.run(centred.data(), 0, kept, features.data(), scratch.data());
+    const float denominator = fbank_std * 2.0f;
+    float* o = out.data();
+    for (std::size_t b = 0; b < bins; ++b)
+      for (std::size_t f = 0; f < frames_; ++f)
+        o[b * frames_ + f] = ((f < kept ? features[f * bins + b] : 0.0f) - fbank_mean) / denominator;
+  }
+
+ private:
+  kernels::fbank_plan fbank_;
+  std::size_t frames_;
+};
 
 // ---- backbones -------------------------------------------------------------------------------
 
