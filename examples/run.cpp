@@ -2,7 +2,7 @@
 //
 //   admn-run --model M.safetensors --input IN.safetensors --output OUT.safetensors
 //            [--budget L | --plan SPEC | --latency-budget MS [--profile FILE]]
-//            [--threads N] [--no-antialias] [--bf16]
+//            [--threads N] [--no-antialias] [--precision fp32|bf16|int8] [--bf16]
 //
 // The network is chosen by the model's `admn.arch` metadata (gtdm, ave, mmfi, digits). IN holds one F32
 // tensor per modality, named as the modality (gtdm: zed_camera_left, realsense_camera_depth; ave: image,
@@ -19,8 +19,10 @@
 // --profile FILE when it exists, else measured (a few seconds) and written there —
 // by default to $XDG_CACHE_HOME/admn or ~/.cache/admn, keyed by network, machine and
 // threads. It runs once to warm up, then reports L, the predicted and the measured time.
-// --bf16 stores the backbones' Linear weights as bf16 and runs them on AVX512-BF16
-// (kernels/gemm_bf16.hpp: ~1e-3 relative error instead of ~1e-7; opt-in).
+// --precision bf16 stores the backbones' Linear weights as bf16 and runs them on
+// AVX512-BF16 (kernels/gemm_bf16.hpp: ~1e-3 relative error instead of ~1e-7); --precision
+// int8 quantises them per output channel and their inputs per token (kernels/gemm_int8.hpp:
+// ~1e-2). Both opt-in; --bf16 is --precision bf16.
 // Errors print an [admn.…] message on stderr and exit 1.
 #include <admn/adaptive/planner.hpp>
 #include <admn/adaptive/profile.hpp>
@@ -28,6 +30,7 @@
 #include <admn/io/safetensors.hpp>
 #include <admn/io/writer.hpp>
 #include <admn/kernels/parallel.hpp>
+#include <admn/kernels/precision.hpp>
 #include <admn/models/registry.hpp>
 
 #include "cli.hpp"
@@ -59,14 +62,16 @@ struct arguments {
 constexpr const char* usage =
     "usage: admn-run --model M.safetensors --input IN.safetensors --output OUT.safetensors\n"
     "                (--budget L | --plan SPEC | --latency-budget MS [--profile FILE])\n"
-    "                [--threads N] [--no-antialias] [--bf16]\n"
+    "                [--threads N] [--no-antialias] [--precision fp32|bf16|int8] [--bf16]\n"
     "  --budget L           the controller keeps L blocks in all (each modality's first included)\n"
     "  --plan SPEC          a static plan, no controller: all | first:N[,N1...] | every-other:T[,T1...]\n"
     "                       | block lists per modality, e.g. 0,1,2,5;0,3\n"
     "  --latency-budget MS  the largest L whose predicted latency fits MS milliseconds\n"
     "  --profile FILE       the host's latency profile: read if it exists, else measured and written\n"
     "                       (default: a cache under $XDG_CACHE_HOME/admn or ~/.cache/admn)\n"
-    "  --bf16               bf16 backbone weights on AVX512-BF16 (opt-in; ~1e-3 relative error)\n";
+    "  --precision P        the backbones' Linears: fp32 (default), bf16 (AVX512-BF16; ~1e-3 relative\n"
+    "                       error) or int8 (per-channel weights, per-token activations; ~1e-2)\n"
+    "  --bf16               --precision bf16\n";
 
 double parse_ms(std::string_view flag, std::string_view text) {
   double value = 0.0;
@@ -106,6 +111,8 @@ arguments parse(int argc, char** argv) {
       a.threads = static_cast<int>(admn::examples::parse_count(flag, value()));
     else if (flag == "--no-antialias")
       a.antialias = false;
+    else if (flag == "--precision")
+      a.precision = admn::kernels::parse_precision(value());
     else if (flag == "--bf16")
       a.precision = admn::kernels::precision::bf16;
     else

@@ -186,11 +186,27 @@ inline constexpr std::size_t gemm_int8_max_group = 16;
 
 namespace detail {
 
+#if ADMN_HAS_AVX512_VNNI
+// acc += Σ₄ u8·s8 per 32-bit lane (VPDPBUSD). Inline assembly because GCC 12 copies the
+// tied accumulator of the intrinsic on every iteration and spills a 24-register tile.
+inline __m512i dpbusd(__m512i acc, __m512i u8, __m512i s8) noexcept {
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(s8));
+  return acc;
+}
+#endif
+
 // Bytes per quantised row in a tile: k rounded up to whole cache lines.
 constexpr std::size_t int8_stride(std::size_t k) noexcept {
   return (packed_weights_int8::quads(k) * 4 + 63) / 64 * 64;
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+// GCC 12 reports the intrinsics' own `_mm512_undefined_*` operands as (maybe-)uninitialized
+// once they are inlined here (as kernels/simd.hpp notes for xsimd).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 // Rows [0, rows) of A (row stride lda, k columns) → u8 = q + 128 at out + r·stride
 // (padding to whole quads: 128, i.e. q = 0), scales[r] = s_a.
 inline void quantize_rows_u8(const float* a, std::size_t lda, std::size_t rows, std::size_t k,
@@ -281,8 +297,8 @@ inline void int8_dot_tile(const std::uint8_t* a, std::size_t stride, const std::
         std::int32_t word;
         std::memcpy(&word, a + r * stride + 4 * t, 4);
         const __m512i x = _mm512_set1_epi32(word);
-        lo[r] = _mm512_dpbusd_epi32(lo[r], x, w0);
-        hi[r] = _mm512_dpbusd_epi32(hi[r], x, w1);
+        lo[r] = dpbusd(lo[r], x, w0);
+        hi[r] = dpbusd(hi[r], x, w1);
       }
     }
     const __m512i s0 = _mm512_loadu_si512(shifts), s1 = _mm512_loadu_si512(shifts + 16);
@@ -325,6 +341,10 @@ inline void int8_rows(std::size_t rows, const std::uint8_t* a, std::size_t strid
                            e.bias ? e.bias + col : nullptr);
   }
 }
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 // How an int8 product is cut into tasks: (row block, panel group) pairs; each row
 // tile of a row block is quantised once per task.
