@@ -33,7 +33,8 @@
 // rows × k bytes, ≤ 48 KiB) into a buffer on its stack, right before multiplying it
 // by its group of column panels, while the tile is hot in L1. No allocation, no
 // workspace to thread through the layers; the price is that a row tile is quantised
-// once per panel group (≤ 16 panels, 512 columns), a few percent of the products.
+// once per panel group (≤ 16 panels, 512 columns): ~12 % of the int8 GEMM's time on a
+// ViT-B block (perf, Zen 5), against ~75 % in the VPDPBUSD loop.
 //
 // Instruction sets: with AVX512-VNNI (compiled for it, -march=native) the micro-kernel
 // keeps a 12 × 32 int32 tile in 24 registers and adds 4 products per lane per
