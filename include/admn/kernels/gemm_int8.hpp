@@ -39,7 +39,8 @@
 // Instruction sets: with AVX512-VNNI (compiled for it, -march=native) the micro-kernel
 // keeps a 12 × 32 int32 tile in 24 registers and adds 4 products per lane per
 // VPDPBUSD. Without it an exact scalar int32 loop computes the same acc (slower but
-// bit-identical), so precision::int8 runs on every CPU.
+// bit-identical; in builds without FMA the epilogue's fma is std::fma per lane), so
+// precision::int8 runs on every CPU.
 //
 // Accuracy: the per-channel / per-token scales keep ~7 bits per operand; a ViT-B block
 // lands within ~1e-2 relative of f32 (tests/kernels/gemm_int8_test.cpp). Only the
@@ -254,6 +255,21 @@ inline void quantize_rows_u8(const float* a, std::size_t lda, std::size_t rows, 
   }
 }
 
+// a·b + c rounded once, lane by lane: VFMADD where the build has FMA, std::fma where it
+// does not (xsimd's fma is then a multiply and an add, two roundings).
+template <class Arch>
+inline float_batch<Arch> fused_multiply_add(float_batch<Arch> a, float_batch<Arch> b,
+                                            float_batch<Arch> c) noexcept {
+#if defined(__FMA__)
+  return xsimd::fma(a, b, c);
+#else
+  alignas(64) float x[lanes<Arch>], y[lanes<Arch>], z[lanes<Arch>];
+  a.store_aligned(x), b.store_aligned(y), c.store_aligned(z);
+  for (std::size_t i = 0; i < lanes<Arch>; ++i) z[i] = std::fma(x[i], y[i], z[i]);
+  return float_batch<Arch>::load_aligned(z);
+#endif
+}
+
 // acc (R rows × 32 int32, row-major) → C tile: y = fma(f32(acc), s_a[r]·s_w[j], c0), then the
 // f32 GEMM's bias/activation/residual epilogue, in sub-tiles of the f32 micro-kernel's width.
 template <class Arch, std::size_t R>
@@ -273,8 +289,8 @@ inline void int8_tile_end(const std::int32_t* acc, const float* row_scales, cons
       const batch sa(row_scales[r]);
       const batch x0 = xsimd::batch_cast<float>(ibatch::load_unaligned(acc + r * P + s));
       const batch x1 = xsimd::batch_cast<float>(ibatch::load_unaligned(acc + r * P + s + L));
-      lo[r] = xsimd::fma(x0, sa * w0, lo[r]);
-      hi[r] = xsimd::fma(x1, sa * w1, hi[r]);
+      lo[r] = fused_multiply_add<Arch>(x0, sa * w0, lo[r]);
+      hi[r] = fused_multiply_add<Arch>(x1, sa * w1, hi[r]);
     }
     tile_end<Arch, R>(lo, hi, c + s, ldc, sub, true, e, bias ? bias + s : nullptr);
   }
