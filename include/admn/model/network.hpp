@@ -47,7 +47,7 @@ struct modality_config {
   std::size_t instances = 1;                                // images per sample (sensor nodes, frames)
   std::array<std::size_t, 2> image{224, 224};               // height, width of each image
   controller_encoder_config encoder{};                      // what the controller does with this modality
-  kernels::precision precision = kernels::precision::fp32;  // backbone Linears (bf16, int8: opt-in)
+  kernels::precision precision = kernels::precision::fp32;  // backbone Linears (bf16: opt-in, AVX512-BF16)
 };
 
 struct network_config {
