@@ -5,6 +5,7 @@
 #include <admn/kernels/attention.hpp>
 #include <admn/kernels/gemm.hpp>
 #include <admn/kernels/gemm_bf16.hpp>
+#include <admn/kernels/gemm_int8.hpp>
 #include <admn/kernels/layer_norm.hpp>
 #include <admn/kernels/parallel.hpp>
 #include <admn/kernels/softmax.hpp>
@@ -39,11 +40,12 @@ void set_flops(benchmark::State& state, double flops_per_iteration, int threads 
       benchmark::Counter(100.0 * gflop / (fma_peak() * threads), benchmark::Counter::kIsRate);
 }
 
-enum class gemm_impl { admn, admn_bf16, eigen };
+enum class gemm_impl { admn, admn_bf16, admn_int8, eigen };
 
 // C (m×n) = A (m×k) · Wᵀ + b at the ViT-B Linear shapes (qkv, proj, fc1, fc2), one
-// thread: admn's packed micro-kernel (f32, and the opt-in bf16 one) next to Eigen's
-// product on the same data.
+// thread: admn's packed micro-kernel (f32, and the opt-in bf16 and int8 ones) next to
+// Eigen's product on the same data. GFLOP/s counts 2·m·n·k for every precision, and
+// %peak is against the f32 FMA peak (int8 can exceed 100%).
 template <gemm_impl Impl>
 void gemm(benchmark::State& state) {
   if (Impl == gemm_impl::admn_bf16 && !admn::kernels::bf16_available) {
@@ -56,7 +58,10 @@ void gemm(benchmark::State& state) {
   const auto w = admn::bench::random_tensor(admn::shape{n, k}, 0.05f, 2);
   const auto bias = admn::bench::random_tensor(admn::shape{n}, 0.1f, 3);
   const admn::kernels::packed_weights<arch> packed(w.data(), n, k, k);
-  const admn::kernels::packed_weights_bf16 packed_bf16(w.data(), n, k, k);
+  const admn::kernels::packed_weights_bf16 packed_bf16 =
+      admn::kernels::bf16_available ? admn::kernels::packed_weights_bf16(w.data(), n, k, k)
+                                    : admn::kernels::packed_weights_bf16();
+  const admn::kernels::packed_weights_int8 packed_int8(w.data(), n, k, k);
   admn::tensor c(admn::shape{m, n});
   admn::kernels::with_threads(1, [&] {
     for (auto _ : state) {
@@ -65,6 +70,8 @@ void gemm(benchmark::State& state) {
             admn::as_matrix(a.data(), m, k, k) * admn::as_matrix(w.data(), n, k, k).transpose();
       else if constexpr (Impl == gemm_impl::admn_bf16)
         admn::kernels::gemm(arch{}, m, a.data(), k, packed_bf16, c.data(), n, {bias.data()});
+      else if constexpr (Impl == gemm_impl::admn_int8)
+        admn::kernels::gemm(arch{}, m, a.data(), k, packed_int8, c.data(), n, {bias.data()});
       else
         admn::kernels::gemm(arch{}, m, a.data(), k, packed, c.data(), n, {bias.data()});
       benchmark::DoNotOptimize(c.data());
@@ -81,6 +88,7 @@ void vit_b_linear_shapes(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(gemm<gemm_impl::admn>)->Name("gemm_admn")->Apply(vit_b_linear_shapes);
 BENCHMARK(gemm<gemm_impl::admn_bf16>)->Name("gemm_admn_bf16")->Apply(vit_b_linear_shapes);
+BENCHMARK(gemm<gemm_impl::admn_int8>)->Name("gemm_admn_int8")->Apply(vit_b_linear_shapes);
 BENCHMARK(gemm<gemm_impl::eigen>)->Name("gemm_eigen")->Apply(vit_b_linear_shapes);
 
 void layer_norm(benchmark::State& state) {
@@ -122,15 +130,21 @@ void attention(benchmark::State& state) {
 }
 BENCHMARK(attention)->Unit(benchmark::kMillisecond);
 
-// One ViT-B/16 block: batch (arg 0) × 197 tokens, threads (arg 1), weights f32 or
-// bf16 (arg 2 = 1). The bf16 run also reports the relative L2 error against the f32
-// block on the same weights and input, of the output ("rel_err_vs_fp32") and of the
-// block's update out − in ("update_rel_err", the part bf16 computes: the residual
-// input passes through exactly).
+// The precision of bench argument `arg`: 0 fp32, 1 bf16, 2 int8.
+admn::kernels::precision precision_arg(std::int64_t arg) {
+  return arg == 2 ? admn::kernels::precision::int8
+                  : (arg == 1 ? admn::kernels::precision::bf16 : admn::kernels::precision::fp32);
+}
+
+// One ViT-B/16 block: batch (arg 0) × 197 tokens, threads (arg 1), Linear weights f32,
+// bf16 or int8 (arg 2 = 0, 1, 2). The bf16 and int8 runs also report the relative L2
+// error against the f32 block on the same weights and input, of the output
+// ("rel_err_vs_fp32") and of the block's update out − in ("update_rel_err", the part
+// they compute: the residual input passes through exactly).
 void vit_b_block(benchmark::State& state) {
   const auto batch = static_cast<std::size_t>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
-  const auto precision = state.range(2) ? admn::kernels::precision::bf16 : admn::kernels::precision::fp32;
+  const auto precision = precision_arg(state.range(2));
   if (precision == admn::kernels::precision::bf16 && !admn::kernels::bf16_available) {
     state.SkipWithError("not compiled for AVX512-BF16");
     return;
@@ -138,7 +152,7 @@ void vit_b_block(benchmark::State& state) {
   const auto block = admn::bench::random_block(768, 12, 11, precision);
   const auto input = admn::bench::random_tensor(admn::shape{batch * 197, 768}, 1.0f, 12);
   admn::workspace ws(block.workspace_floats(batch, 197));
-  if (precision == admn::kernels::precision::bf16) {
+  if (precision != admn::kernels::precision::fp32) {
     auto ours = input.clone(), fp32 = input.clone();
     block.forward(ours.view(), batch, 197, ws);
     admn::bench::random_block(768, 12, 11).forward(fp32.view(), batch, 197, ws);
@@ -165,17 +179,40 @@ void vit_b_block(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(vit_b_block)
-    ->ArgNames({"batch", "threads", "bf16"})
-    ->ArgsProduct({{1, 8}, {1, 2}, {0, 1}})
+    ->ArgNames({"batch", "threads", "precision"})
+    ->ArgsProduct({{1, 8}, {1, 2}, {0, 1, 2}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-// The ViT-B/16 backbone with the first `kept` of 12 blocks (arg 0), threads (arg 1), batch (arg 2).
+// ViT-B/16 with random weights, its blocks' Linears in `p`, built on first use.
+const admn::model::vit_backbone& random_vit_b(admn::kernels::precision p) {
+  const auto make = [](admn::kernels::precision q) {
+    return admn::bench::random_vit(768, 12, 12, 3, 224, 224, 16, q);
+  };
+  if (p == admn::kernels::precision::int8) {
+    static const auto vit = make(p);
+    return vit;
+  }
+  if (p == admn::kernels::precision::bf16) {
+    static const auto vit = make(p);
+    return vit;
+  }
+  static const auto vit = make(p);
+  return vit;
+}
+
+// The ViT-B/16 backbone with the first `kept` of 12 blocks (arg 0), threads (arg 1), batch
+// (arg 2), the blocks' Linears in fp32, bf16 or int8 (arg 3 = 0, 1, 2).
 void vit_b_backbone(benchmark::State& state) {
   const auto kept = static_cast<std::size_t>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
   const auto batch = static_cast<std::size_t>(state.range(2));
-  static const auto vit = admn::bench::random_vit();
+  const auto precision = precision_arg(state.range(3));
+  if (precision == admn::kernels::precision::bf16 && !admn::kernels::bf16_available) {
+    state.SkipWithError("not compiled for AVX512-BF16");
+    return;
+  }
+  const admn::model::vit_backbone& vit = random_vit_b(precision);
   const auto images = admn::bench::random_tensor(admn::shape{batch, 3, 224, 224}, 1.0f, 13);
   admn::tensor out(admn::shape{batch, 768});
   std::vector<std::size_t> blocks(kept);
@@ -194,11 +231,12 @@ void vit_b_backbone(benchmark::State& state) {
   set_flops(state, 2.0 * macs, threads);
 }
 BENCHMARK(vit_b_backbone)
-    ->ArgNames({"kept", "threads", "batch"})
-    ->ArgsProduct({{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, {1}, {1}})
-    ->Args({12, 2, 1})
-    ->Args({12, 1, 8})
-    ->Args({12, 2, 8})
+    ->ArgNames({"kept", "threads", "batch", "precision"})
+    ->ArgsProduct({{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, {1}, {1}, {0}})
+    ->Args({12, 2, 1, 0})
+    ->Args({12, 1, 8, 0})
+    ->Args({12, 2, 8, 0})
+    ->ArgsProduct({{12}, {1, 2}, {1}, {1, 2}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -1,7 +1,7 @@
 // admn-bench — latency and MACs of an ADMN model file by layer budget L, on this CPU.
 //
 //   admn-bench --model M.safetensors [--csv OUT.csv] [--threads 1,2] [--budgets all | 2,4,8]
-//              [--repeat N] [--no-antialias] [--bf16]
+//              [--repeat N] [--no-antialias] [--precision fp32|bf16|int8] [--bf16]
 //
 // For every thread count and budget L (default: every L from M to Σ depth, 1 and 2
 // threads) it runs the network on one random sample (batch 1) and prints the median
@@ -15,12 +15,14 @@
 // backbone_ms,total_ms,gmac) for tools/plot_latency.sh — the picture of the ADMN paper's
 // "latency and GFLOPs vs layers" figure, for this CPU. With random weights the split
 // of L between modalities is arbitrary; for GTDM and MM-Fi it does not change the cost.
-// --bf16 measures the opt-in bf16 backbone weights (kernels/gemm_bf16.hpp).
+// --precision bf16 / int8 measures the opt-in bf16 or int8 backbone Linears
+// (kernels/gemm_bf16.hpp, kernels/gemm_int8.hpp); --bf16 is --precision bf16.
 // Errors print an [admn.…] message on stderr and exit 1.
 #include <admn/adaptive/cost.hpp>
 #include <admn/adaptive/profile.hpp>
 #include <admn/io/safetensors.hpp>
 #include <admn/kernels/parallel.hpp>
+#include <admn/kernels/precision.hpp>
 #include <admn/models/registry.hpp>
 
 #include "cli.hpp"
@@ -49,7 +51,7 @@ struct arguments {
 
 constexpr const char* usage =
     "usage: admn-bench --model M.safetensors [--csv OUT.csv] [--threads 1,2] [--budgets all|L1,L2,...]\n"
-    "                  [--repeat N] [--no-antialias] [--bf16]\n";
+    "                  [--repeat N] [--no-antialias] [--precision fp32|bf16|int8] [--bf16]\n";
 
 // Counts come in lists here, and the message says so.
 std::size_t parse_count(std::string_view flag, std::string_view text) {
@@ -92,6 +94,8 @@ arguments parse(int argc, char** argv) {
         throw admn::argument_error("admn.cli.value", "--repeat takes 1 to 10000");
     } else if (flag == "--no-antialias") {
       a.antialias = false;
+    } else if (flag == "--precision") {
+      a.precision = admn::kernels::parse_precision(value());
     } else if (flag == "--bf16") {
       a.precision = admn::kernels::precision::bf16;
     } else if (flag == "--help") {

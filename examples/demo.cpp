@@ -14,13 +14,16 @@
 // sample. It writes the table as CSV and, when gnuplot is installed, plots accuracy
 // and the controller's blocks per modality against L. With --check it compares its
 // masks and predictions with PyTorch's evaluation of the same weights
-// (tests/fixtures/demo/digits_eval.safetensors).
+// (tests/fixtures/demo/digits_eval.safetensors). --precision bf16 / int8 runs the two
+// backbones' Linears in that precision (kernels/precision.hpp; the controller stays fp32);
+// --bf16 is --precision bf16.
 //
 //   admn-demo [--model FILE] [--test FILE] [--csv FILE] [--plot FILE.png]
-//             [--batch N] [--threads N] [--check FILE]
+//             [--batch N] [--threads N] [--check FILE] [--precision fp32|bf16|int8] [--bf16]
 #include <admn/io/safetensors.hpp>
 #include <admn/io/weight_source.hpp>
 #include <admn/kernels/parallel.hpp>
+#include <admn/kernels/precision.hpp>
 #include <admn/models/digits.hpp>
 #include <admn/models/registry.hpp>
 
@@ -54,6 +57,7 @@ struct options {
   std::string check{};  // PyTorch evaluation to compare with; empty: no check
   std::size_t batch = 32;
   int threads = 2;
+  admn::kernels::precision precision = admn::kernels::precision::fp32;
 };
 
 // The four corruptions of the demo, in the order of the PyTorch evaluation.
@@ -313,6 +317,10 @@ options parse(int argc, char** argv) {
       o.batch = positive(a, flag_value(argc, argv, i));
     else if (a == "--threads")
       o.threads = static_cast<int>(positive(a, flag_value(argc, argv, i)));
+    else if (a == "--precision")
+      o.precision = admn::kernels::parse_precision(flag_value(argc, argv, i));
+    else if (a == "--bf16")
+      o.precision = admn::kernels::precision::bf16;
     else
       throw admn::examples::unknown_flag(a);
   }
@@ -323,14 +331,16 @@ int run(const options& o) {
   // The network type comes from models/digits.hpp (public building blocks); the
   // backbone heads and input sizes from the file's admn.config.
   const auto file = open(o.model);
-  const network model =
-      admn::model::load<network>(admn::io::weight_source(file), admn::models::config_of<network>(*file));
+  auto config = admn::models::config_of<network>(*file);
+  for (auto& m : config.modalities) m.precision = o.precision;
+  const network model = admn::model::load<network>(admn::io::weight_source(file), config);
   const test_set data = load_test_set(o.test);
   const std::size_t depth = model.depths()[0], max_budget = 2 * depth;
   std::printf(
-      "model %s: 2 x %zu-block ViTs, controller, fusion, 10 classes\ntest set %s: %zu pairs; batch %zu, "
-      "%d threads\n\n",
-      o.model.c_str(), depth, o.test.c_str(), data.size(), o.batch, o.threads);
+      "model %s: 2 x %zu-block ViTs (%s Linears), controller, fusion, 10 classes\ntest set %s: %zu pairs; "
+      "batch %zu, %d threads\n\n",
+      o.model.c_str(), depth, std::string(admn::kernels::to_string(o.precision)).c_str(), o.test.c_str(),
+      data.size(), o.batch, o.threads);
 
   std::optional<pytorch_check> check;
   if (!o.check.empty()) check.emplace(o.check);

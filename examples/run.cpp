@@ -2,7 +2,7 @@
 //
 //   admn-run --model M.safetensors --input IN.safetensors --output OUT.safetensors
 //            [--budget L | --plan SPEC | --latency-budget MS [--profile FILE]]
-//            [--threads N] [--no-antialias] [--bf16] [--raw]
+//            [--threads N] [--no-antialias] [--precision fp32|bf16|int8] [--bf16] [--raw]
 //
 // The network is chosen by the model's `admn.arch` metadata (gtdm, ave, mmfi, digits). IN holds one F32
 // tensor per modality, named as the modality (gtdm: zed_camera_left, realsense_camera_depth; ave: image,
@@ -19,8 +19,10 @@
 // --profile FILE when it exists, else measured (a few seconds) and written there —
 // by default to $XDG_CACHE_HOME/admn or ~/.cache/admn, keyed by network, machine and
 // threads. It runs once to warm up, then reports L, the predicted and the measured time.
-// --bf16 stores the backbones' Linear weights as bf16 and runs them on AVX512-BF16
-// (kernels/gemm_bf16.hpp: ~1e-3 relative error instead of ~1e-7; opt-in).
+// --precision bf16 stores the backbones' Linear weights as bf16 and runs them on
+// AVX512-BF16 (kernels/gemm_bf16.hpp: ~1e-3 relative error instead of ~1e-7); --precision
+// int8 quantises them per output channel and their inputs per token (kernels/gemm_int8.hpp:
+// ~1e-2). Both opt-in; --bf16 is --precision bf16.
 // --raw: IN holds raw sensor data instead, one tensor per modality named "<modality>.raw"
 // (models/preprocess.hpp): U8 frames (B, instances, H, W, C) — gtdm: zed_camera_left.raw BGR,
 // realsense_camera_depth.raw grayscale (C = 1 or no C axis); ave: image.raw RGB; mmfi: rgb.raw,
@@ -34,6 +36,7 @@
 #include <admn/io/safetensors.hpp>
 #include <admn/io/writer.hpp>
 #include <admn/kernels/parallel.hpp>
+#include <admn/kernels/precision.hpp>
 #include <admn/models/preprocess.hpp>
 #include <admn/models/registry.hpp>
 
@@ -68,14 +71,16 @@ struct arguments {
 constexpr const char* usage =
     "usage: admn-run --model M.safetensors --input IN.safetensors --output OUT.safetensors\n"
     "                (--budget L | --plan SPEC | --latency-budget MS [--profile FILE])\n"
-    "                [--threads N] [--no-antialias] [--bf16] [--raw]\n"
+    "                [--threads N] [--no-antialias] [--precision fp32|bf16|int8] [--bf16] [--raw]\n"
     "  --budget L           the controller keeps L blocks in all (each modality's first included)\n"
     "  --plan SPEC          a static plan, no controller: all | first:N[,N1...] | every-other:T[,T1...]\n"
     "                       | block lists per modality, e.g. 0,1,2,5;0,3\n"
     "  --latency-budget MS  the largest L whose predicted latency fits MS milliseconds\n"
     "  --profile FILE       the host's latency profile: read if it exists, else measured and written\n"
     "                       (default: a cache under $XDG_CACHE_HOME/admn or ~/.cache/admn)\n"
-    "  --bf16               bf16 backbone weights on AVX512-BF16 (opt-in; ~1e-3 relative error)\n"
+    "  --precision P        the backbones' Linears: fp32 (default), bf16 (AVX512-BF16; ~1e-3 relative\n"
+    "                       error) or int8 (per-channel weights, per-token activations; ~1e-2)\n"
+    "  --bf16               --precision bf16\n"
     "  --raw                IN holds raw frames (U8) and audio (F32, 16 kHz) named <modality>.raw\n";
 
 double parse_ms(std::string_view flag, std::string_view text) {
@@ -116,6 +121,8 @@ arguments parse(int argc, char** argv) {
       a.threads = static_cast<int>(admn::examples::parse_count(flag, value()));
     else if (flag == "--no-antialias")
       a.antialias = false;
+    else if (flag == "--precision")
+      a.precision = admn::kernels::parse_precision(value());
     else if (flag == "--bf16")
       a.precision = admn::kernels::precision::bf16;
     else if (flag == "--raw")

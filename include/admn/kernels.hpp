@@ -7,9 +7,11 @@
 #include <admn/kernels/conv2d.hpp>
 #include <admn/kernels/gemm.hpp>
 #include <admn/kernels/gemm_bf16.hpp>
+#include <admn/kernels/gemm_int8.hpp>
 #include <admn/kernels/layer_norm.hpp>
 #include <admn/kernels/parallel.hpp>
 #include <admn/kernels/pooling.hpp>
 #include <admn/kernels/posenc.hpp>
+#include <admn/kernels/precision.hpp>
 #include <admn/kernels/resize.hpp>
 #include <admn/kernels/softmax.hpp>

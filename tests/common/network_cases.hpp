@@ -23,12 +23,12 @@ inline std::vector<std::string> split(const std::string& text, char sep) {
   return out;
 }
 
-// `model` and `cases` are file paths. With bf16 backbones the masks must still be
-// identical (the controller stays f32) and the outputs within `bf16_tolerance`.
+// `model` and `cases` are file paths. With bf16 or int8 backbones the masks must still
+// be identical (the controller stays f32) and the outputs within `low_precision_tolerance`.
 inline void check_network_cases(const std::string& model_path, const std::string& cases_path,
                                 kernels::precision precision = kernels::precision::fp32,
-                                double bf16_tolerance = 1e-2) {
-  const double tolerance = precision == kernels::precision::bf16 ? bf16_tolerance : 1e-5;
+                                double low_precision_tolerance = 1e-2) {
+  const double tolerance = precision == kernels::precision::fp32 ? 1e-5 : low_precision_tolerance;
   const auto model = std::make_shared<const io::safetensors_file>(io::safetensors_file::open(model_path));
   const auto cases_file =
       std::make_shared<const io::safetensors_file>(io::safetensors_file::open(cases_path));

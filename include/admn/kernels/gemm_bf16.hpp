@@ -22,13 +22,11 @@
 
 #include <admn/error.hpp>
 #include <admn/kernels/gemm.hpp>
+#include <admn/kernels/precision.hpp>
 #include <admn/tensor/half.hpp>
 
-#if defined(__AVX512BF16__) && defined(__AVX512F__)
+#if ADMN_HAS_AVX512_BF16
 #include <immintrin.h>
-#define ADMN_HAS_AVX512_BF16 1
-#else
-#define ADMN_HAS_AVX512_BF16 0
 #endif
 
 #include <array>
@@ -36,31 +34,8 @@
 #include <cstdint>
 #include <memory>
 #include <new>
-#include <string_view>
 
 namespace admn::kernels {
-
-// How a Linear's weights are stored and multiplied.
-enum class precision {
-  fp32,  // f32 weights, f32 FMAs: agrees with PyTorch to ~1e-7 (the default)
-  bf16,  // bf16 weights and activations, f32 accumulation (AVX512-BF16 only)
-};
-
-[[nodiscard]] constexpr std::string_view to_string(precision p) noexcept {
-  return p == precision::bf16 ? "bf16" : "fp32";
-}
-
-// Whether this translation unit was compiled for AVX512-BF16 (-march=native on a CPU
-// that has it, e.g. through the admn::native CMake target).
-inline constexpr bool bf16_available = ADMN_HAS_AVX512_BF16 != 0;
-
-// Throws config_error [admn.config.precision] when `p` cannot run in this build.
-inline void require_available(precision p) {
-  if (p == precision::bf16 && !bf16_available)
-    throw config_error("admn.config.precision",
-                       "precision bf16 needs AVX512-BF16: compile with -march=native (the admn::native "
-                       "target) on a CPU that has it, or use fp32");
-}
 
 // W (n×k, row stride ldw) rounded to bf16, in 32-column panels of k-pairs.
 class packed_weights_bf16 {

@@ -26,7 +26,8 @@ struct encoder_block_spec {
   block_flavour flavour = block_flavour::timm;
   float eps = 1e-5f;
   kernels::activation_fn mlp_activation{kernels::activation::gelu_erf};
-  kernels::precision precision = kernels::precision::fp32;  // of the four Linears
+  // Of the four Linears; the LayerNorms and the attention products stay f32.
+  kernels::precision precision = kernels::precision::fp32;
 };
 
 class encoder_block {

@@ -4,13 +4,17 @@
 // re-laid out once, here, into the GEMM's panels (kernels::packed_weights); the
 // original layout is not kept. The optional epilogue fuses an activation, or
 // accumulates into y (residual add). With precision::bf16 the weights are stored
-// as bf16 and multiplied by the AVX512-BF16 kernel (kernels/gemm_bf16.hpp).
+// as bf16 and multiplied by the AVX512-BF16 kernel (kernels/gemm_bf16.hpp); with
+// precision::int8 they are quantised per output channel and multiplied with int8
+// activations (kernels/gemm_int8.hpp).
 #pragma once
 
 #include <admn/error.hpp>
 #include <admn/io/weight_source.hpp>
 #include <admn/kernels/gemm.hpp>
 #include <admn/kernels/gemm_bf16.hpp>
+#include <admn/kernels/gemm_int8.hpp>
+#include <admn/kernels/precision.hpp>
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/view.hpp>
 
@@ -31,7 +35,8 @@ struct linear_spec {
 class linear {
  public:
   // weight (out, in); bias (out) or none. Throws shape_error [admn.linear.shape], and
-  // config_error [admn.config.precision] for bf16 in a build without AVX512-BF16.
+  // config_error [admn.config.precision] for bf16 in a build without AVX512-BF16
+  // or int8 with more than kernels::int8_max_k inputs.
   linear(const tensor& weight, std::optional<tensor> bias,
          kernels::precision precision = kernels::precision::fp32)
       : bias_(std::move(bias)) {
@@ -41,6 +46,8 @@ class linear {
     const std::size_t out = weight.shape()[0], in = weight.shape()[1];
     if (precision == kernels::precision::bf16)
       packed_ = kernels::packed_weights_bf16(weight.data(), out, in, in);
+    else if (precision == kernels::precision::int8)
+      packed_ = kernels::packed_weights_int8(weight.data(), out, in, in);
     else
       packed_ = kernels::packed_weights<>(weight.data(), out, in, in);
     if (bias_ && !(bias_->shape() == shape{out_features()}))
@@ -66,11 +73,13 @@ class linear {
     return std::visit([](const auto& p) { return p.n(); }, packed_);
   }
   [[nodiscard]] kernels::precision precision() const noexcept {
-    return std::holds_alternative<kernels::packed_weights_bf16>(packed_) ? kernels::precision::bf16
-                                                                         : kernels::precision::fp32;
+    if (std::holds_alternative<kernels::packed_weights_bf16>(packed_)) return kernels::precision::bf16;
+    if (std::holds_alternative<kernels::packed_weights_int8>(packed_)) return kernels::precision::int8;
+    return kernels::precision::fp32;
   }
   [[nodiscard]] bool has_bias() const noexcept { return bias_.has_value(); }
-  // W[out][in], read back from the packed layout (as stored: rounded to bf16 under bf16).
+  // W[out][in], read back from the packed layout (as stored: rounded to bf16 under bf16,
+  // the dequantised q·s under int8).
   [[nodiscard]] float weight(std::size_t out, std::size_t in) const noexcept {
     return std::visit([&](const auto& p) { return p.weight(out, in); }, packed_);
   }
@@ -95,7 +104,7 @@ class linear {
   }
 
  private:
-  std::variant<kernels::packed_weights<>, kernels::packed_weights_bf16> packed_;
+  std::variant<kernels::packed_weights<>, kernels::packed_weights_bf16, kernels::packed_weights_int8> packed_;
   std::optional<tensor> bias_;
 };
 

@@ -22,7 +22,9 @@
 //                         are within this tolerance of 1 becomes one Linear
 //                         (layers::mlp::collapse); collapsed() reports what changed.
 // Speed option: `precision = bf16` stores the blocks' Linear weights as bf16 and runs
-// them on AVX512-BF16 (kernels/gemm_bf16.hpp; ~1e-3 relative error instead of ~1e-7).
+// them on AVX512-BF16 (kernels/gemm_bf16.hpp; ~1e-3 relative error instead of ~1e-7);
+// `precision = int8` quantises them per output channel and their inputs per token
+// (kernels/gemm_int8.hpp; ~1e-2). The patch embedding, LayerNorms and attention stay f32.
 #pragma once
 
 #include <admn/error.hpp>
@@ -51,7 +53,7 @@ struct vit_spec {
   // GCC 12 warns falsely on std::string members of nested designated initializers.)
   std::string_view layer_position_key{};
   std::optional<float> collapse_linear_mlps{};              // tolerance on |slope − 1|; unset: no collapse
-  kernels::precision precision = kernels::precision::fp32;  // of the blocks' Linears (bf16: opt-in)
+  kernels::precision precision = kernels::precision::fp32;  // of the blocks' Linears (bf16, int8: opt-in)
 };
 
 // What the load-time LayerCollapse transform did to a backbone.

@@ -136,8 +136,8 @@ template <class Net>
 }
 
 // Loads the file's network and calls fn(network, weights) with it (each arch is a
-// different type). `precision` applies to the backbones' Linears (bf16: opt-in, see
-// kernels/gemm_bf16.hpp). Throws config_error [admn.config.arch] for an unknown arch,
+// different type). `precision` applies to the backbones' Linears (bf16, int8: opt-in,
+// see kernels/precision.hpp). Throws config_error [admn.config.arch] for an unknown arch,
 // [admn.config.precision] for bf16 in a build without AVX512-BF16.
 template <class Fn>
 decltype(auto) with_network(std::shared_ptr<const io::safetensors_file> file, bool antialias, Fn&& fn,
