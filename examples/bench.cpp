@@ -150,85 +150,89 @@ int run(const arguments& args) {
       [&](const auto& net, const admn::io::weight_source&) {
         using net_type = std::decay_t<decltype(net)>;
         constexpr std::size_t count = net_type::modality_count;
-        if (!net.has_controller())
+        if constexpr (!net_type::has_controller()) {
           throw admn::argument_error("admn.cli.budget", "admn-bench needs a network with a controller");
-        const auto depths = net.depths();
-        std::size_t total_blocks = 0;
-        for (const std::size_t d : depths) total_blocks += d;
-        std::vector<std::size_t> budgets = args.budgets;
-        if (budgets.empty())
-          for (std::size_t l = count; l <= total_blocks; ++l) budgets.push_back(l);
-        for (const std::size_t l : budgets) admn::adaptive::check_budget(l, depths);
+        } else {
+          const auto depths = net.depths();
+          std::size_t total_blocks = 0;
+          for (const std::size_t d : depths) total_blocks += d;
+          std::vector<std::size_t> budgets = args.budgets;
+          if (budgets.empty())
+            for (std::size_t l = count; l <= total_blocks; ++l) budgets.push_back(l);
+          for (const std::size_t l : budgets) admn::adaptive::check_budget(l, depths);
 
-        // One random sample: raw inputs for run(), backbone-ready images for the parts.
-        std::vector<admn::tensor> raw, ready, features;
-        for (std::size_t m = 0; m < count; ++m) {
-          const auto& mc = net.config().modalities[m];
-          const auto& b = net.backbone(m);
-          raw.push_back(
-              random_tensor(admn::shape{1, mc.instances, admn::adaptive::modality_input_channels<net_type>[m],
-                                        mc.image[0], mc.image[1]},
-                            m + 1));
-          ready.push_back(
-              random_tensor(admn::shape{mc.instances, b.channels(), mc.image[0], mc.image[1]}, m + 11));
-          features.push_back(admn::tensor(admn::shape{mc.instances, b.dim()}));
-        }
-        std::vector<admn::const_view> raw_views, ready_views;
-        for (const auto& t : raw) raw_views.push_back(t.view());
-        for (const auto& t : ready) ready_views.push_back(t.view());
-        admn::workspace run_ws = net.make_workspace(1);
-        admn::workspace controller_ws(net.controller().workspace_floats(1));
-        std::vector<admn::workspace> backbone_ws;
-        for (std::size_t m = 0; m < count; ++m) {
-          const auto& mc = net.config().modalities[m];
-          backbone_ws.emplace_back(net.backbone(m).workspace_floats(mc.instances, mc.image[0], mc.image[1]));
-        }
-        admn::tensor logits(admn::shape{1, net.total_blocks()}),
-            qoi(admn::shape{1, net.controller().qoi_count()});
-
-        std::printf("admn-bench: %s (%s), %s, batch 1, median of %zu runs after a warm-up\n", arch.c_str(),
-                    args.model.c_str(), admn::adaptive::machine_description().c_str(), args.repeat);
-        std::printf("%7s %4s  %-40s %13s %11s %9s %8s\n", "threads", "L", "plan", "controller_ms",
-                    "backbone_ms", "total_ms", "GMAC");
-        std::vector<row> rows;
-        for (const int threads : args.threads) {
-          admn::kernels::with_threads(threads, [&] {
-            const double controller_ms = time_ms(args.repeat, [&] {
-              net.controller().forward(ready_views, logits.view(), qoi.view(), controller_ws);
-            });
-            for (const std::size_t layers : budgets) {
-              const admn::model::run_options options{.budget = layers};
-              const admn::adaptive::layer_plan plan = net.run(raw_views, options, run_ws).plans[0];
-              const double backbone_ms = time_ms(args.repeat, [&] {
-                admn::kernels::for_each_chunk(count, 1, [&](std::size_t m, std::size_t) {
-                  net.backbone(m).forward(ready_views[m], plan[m].blocks(), features[m].view(),
-                                          backbone_ws[m]);
-                });
-              });
-              const double total_ms =
-                  time_ms(args.repeat, [&] { (void)net.run(raw_views, options, run_ws); });
-              const double gmac = static_cast<double>(net.macs(plan)) / 1e9;
-              rows.push_back({threads, layers, plan.to_string(), controller_ms, backbone_ms, total_ms, gmac});
-              std::printf("%7d %4zu  %-40s %13.2f %11.2f %9.2f %8.2f\n", threads, layers,
-                          plan.to_string().c_str(), controller_ms, backbone_ms, total_ms, gmac);
-              std::fflush(stdout);
-            }
-          });
-        }
-        if (args.csv) {
-          std::ofstream out(*args.csv, std::ios::trunc);
-          out << "arch,threads,L,plan,controller_ms,backbone_ms,total_ms,gmac\n";
-          char line[512];
-          for (const auto& r : rows) {
-            std::snprintf(line, sizeof line, "%s,%d,%zu,\"%s\",%.3f,%.3f,%.3f,%.4f\n", arch.c_str(),
-                          r.threads, r.layers, r.plan.c_str(), r.controller_ms, r.backbone_ms, r.total_ms,
-                          r.gmac);
-            out << line;
+          // One random sample: raw inputs for run(), backbone-ready images for the parts.
+          std::vector<admn::tensor> raw, ready, features;
+          for (std::size_t m = 0; m < count; ++m) {
+            const auto& mc = net.config().modalities[m];
+            const auto& b = net.backbone(m);
+            raw.push_back(random_tensor(
+                admn::shape{1, mc.instances, admn::adaptive::modality_input_channels<net_type>[m],
+                            mc.image[0], mc.image[1]},
+                m + 1));
+            ready.push_back(
+                random_tensor(admn::shape{mc.instances, b.channels(), mc.image[0], mc.image[1]}, m + 11));
+            features.push_back(admn::tensor(admn::shape{mc.instances, b.dim()}));
           }
-          if (!out.flush()) throw admn::load_error("admn.bench.io", "cannot write '" + *args.csv + "'");
-          std::printf("wrote %s\n", args.csv->c_str());
+          std::vector<admn::const_view> raw_views, ready_views;
+          for (const auto& t : raw) raw_views.push_back(t.view());
+          for (const auto& t : ready) ready_views.push_back(t.view());
+          admn::workspace run_ws = net.make_workspace(1);
+          admn::workspace controller_ws(net.controller().workspace_floats(1));
+          std::vector<admn::workspace> backbone_ws;
+          for (std::size_t m = 0; m < count; ++m) {
+            const auto& mc = net.config().modalities[m];
+            backbone_ws.emplace_back(
+                net.backbone(m).workspace_floats(mc.instances, mc.image[0], mc.image[1]));
+          }
+          admn::tensor logits(admn::shape{1, net.total_blocks()}),
+              qoi(admn::shape{1, net.controller().qoi_count()});
+
+          std::printf("admn-bench: %s (%s), %s, batch 1, median of %zu runs after a warm-up\n", arch.c_str(),
+                      args.model.c_str(), admn::adaptive::machine_description().c_str(), args.repeat);
+          std::printf("%7s %4s  %-40s %13s %11s %9s %8s\n", "threads", "L", "plan", "controller_ms",
+                      "backbone_ms", "total_ms", "GMAC");
+          std::vector<row> rows;
+          for (const int threads : args.threads) {
+            admn::kernels::with_threads(threads, [&] {
+              const double controller_ms = time_ms(args.repeat, [&] {
+                net.controller().forward(ready_views, logits.view(), qoi.view(), controller_ws);
+              });
+              for (const std::size_t layers : budgets) {
+                const admn::model::run_options options{.budget = layers};
+                const admn::adaptive::layer_plan plan = net.run(raw_views, options, run_ws).plans[0];
+                const double backbone_ms = time_ms(args.repeat, [&] {
+                  admn::kernels::for_each_chunk(count, 1, [&](std::size_t m, std::size_t) {
+                    net.backbone(m).forward(ready_views[m], plan[m].blocks(), features[m].view(),
+                                            backbone_ws[m]);
+                  });
+                });
+                const double total_ms =
+                    time_ms(args.repeat, [&] { (void)net.run(raw_views, options, run_ws); });
+                const double gmac = static_cast<double>(net.macs(plan)) / 1e9;
+                rows.push_back(
+                    {threads, layers, plan.to_string(), controller_ms, backbone_ms, total_ms, gmac});
+                std::printf("%7d %4zu  %-40s %13.2f %11.2f %9.2f %8.2f\n", threads, layers,
+                            plan.to_string().c_str(), controller_ms, backbone_ms, total_ms, gmac);
+                std::fflush(stdout);
+              }
+            });
+          }
+          if (args.csv) {
+            std::ofstream out(*args.csv, std::ios::trunc);
+            out << "arch,threads,L,plan,controller_ms,backbone_ms,total_ms,gmac\n";
+            char line[512];
+            for (const auto& r : rows) {
+              std::snprintf(line, sizeof line, "%s,%d,%zu,\"%s\",%.3f,%.3f,%.3f,%.4f\n", arch.c_str(),
+                            r.threads, r.layers, r.plan.c_str(), r.controller_ms, r.backbone_ms, r.total_ms,
+                            r.gmac);
+              out << line;
+            }
+            if (!out.flush()) throw admn::load_error("admn.bench.io", "cannot write '" + *args.csv + "'");
+            std::printf("wrote %s\n", args.csv->c_str());
+          }
+          return 0;
         }
-        return 0;
       },
       {}, args.precision);
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 namespace admn::examples {
 
@@ -25,6 +26,35 @@ inline std::size_t parse_count(std::string_view flag, std::string_view text,
   if (text.empty() || ec != std::errc() || ptr != text.data() + text.size())
     throw argument_error("admn.cli.value", std::string(flag) + " needs " + std::string(what) + ", got '" +
                                                std::string(text) + "'");
+  return value;
+}
+
+// A comma-separated list of non-negative integers ("4,6,8"), each as parse_count.
+inline std::vector<std::size_t> parse_counts(
+    std::string_view flag, std::string_view text,
+    std::string_view what = "comma-separated non-negative integers") {
+  std::vector<std::size_t> out;
+  for (std::size_t begin = 0;;) {
+    const std::size_t comma = text.find(',', begin);
+    const std::string_view item =
+        text.substr(begin, comma == std::string_view::npos ? text.npos : comma - begin);
+    if (item.empty())
+      throw argument_error("admn.cli.value", std::string(flag) + " needs " + std::string(what) + ", got '" +
+                                                 std::string(text) + "'");
+    out.push_back(parse_count(flag, item, what));
+    if (comma == std::string_view::npos) return out;
+    begin = comma + 1;
+  }
+}
+
+// `text` as a finite number in (0, max]; throws argument_error [admn.cli.value].
+inline double parse_positive(std::string_view flag, std::string_view text, double max = 1e9) {
+  double value = 0.0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || !(value > 0.0) ||
+      !(value <= max))
+    throw argument_error("admn.cli.value",
+                         std::string(flag) + " needs a positive number, got '" + std::string(text) + "'");
   return value;
 }
 

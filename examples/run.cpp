@@ -1,19 +1,29 @@
 // admn-run — run an ADMN reference network (GTDM, AVE, MM-Fi) from safetensors files.
 //
 //   admn-run --model M.safetensors --input IN.safetensors --output OUT.safetensors
-//            [--budget L | --plan SPEC | --latency-budget MS [--profile FILE]]
+//            [--budget L[,L1…] [--costs C0,C1…] [--sample SEED [--temperature T] [--noise-scale S]]
+//             | --plan SPEC | --latency-budget MS [--profile FILE]] [--shuffle SEED]
 //            [--threads N] [--no-antialias] [--precision fp32|bf16|int8] [--bf16] [--raw]
 //
-// The network is chosen by the model's `admn.arch` metadata (gtdm, ave, mmfi, digits). IN holds one F32
-// tensor per modality, named as the modality (gtdm: zed_camera_left, realsense_camera_depth; ave: image,
-// audio; mmfi: rgb, depth), of shape (B, instances, C, H, W). OUT gets
+// The network is chosen by the model's `admn.arch` metadata (gtdm, ave, ave_unequal, mmfi, digits). IN holds
+// one F32 tensor per modality, named as the modality (gtdm: zed_camera_left, realsense_camera_depth; ave:
+// image, audio; mmfi: rgb, depth), of shape (B, instances, C, H, W). OUT gets
 //   layer_mask         U8  (B, M, depth)   the blocks that ran
+//   layer_order        I32 (B, M, depth)   the blocks in the order they ran, then −1
 //   controller_logits  F32 (B, M·depth)    the controller's layer logits (not with --plan)
 //   qoi                F32 (B, q)          the QoI head's output (not with --plan)
 //   pred_mean, pred_cov (gtdm) or logits (ave, mmfi)
+// --budget takes one L for every sample or one per sample ("4,6,8" for a batch of 3);
+// --costs charges each block of modality m C_m (the budget then counts cost units:
+// ADMN's unequal-cost rule, docs/numerics.md §4.10; ave_unequal models default to 3,1);
+// --sample draws seeded Gumbel noise into the top-L (§4.7). A bundle (admn-export with one
+// stage-2 checkpoint per budget) runs the controller trained for the budget: --budget must be
+// one of its trained budgets unless --nearest-trained picks the nearest lower one, which
+// --latency-budget always does.
 // --plan bypasses the controller with a static plan (adaptive/static_plan.hpp):
-//   all | first:N[,N1…] | every-other:T[,T1…] | block lists "0,1,2,5;0,3"
-// (one value for every modality, or one per modality).
+//   all | first:N[,N1…] | every-other:T[,T1…] | block lists "0,5,3;0,1"
+// (one value for every modality, or one per modality); block lists run in the order
+// written. --shuffle SEED runs each sample's blocks in a random order (LayerShuffle).
 // --latency-budget MS picks the largest budget L whose predicted latency fits MS
 // (adaptive/planner.hpp) from a per-part latency profile of this host: read from
 // --profile FILE when it exists, else measured (a few seconds) and written there —
@@ -58,23 +68,38 @@ namespace {
 
 struct arguments {
   std::string model, input, output;
-  std::optional<std::size_t> budget;
+  std::vector<std::size_t> budgets;  // one, or one per sample
+  std::vector<std::size_t> costs;
+  std::optional<std::uint64_t> sample_seed, shuffle_seed;
+  std::optional<double> temperature, noise_scale;
   std::optional<std::string> plan;
   std::optional<double> latency_budget;
   std::optional<std::string> profile;
   int threads = 0;
   bool antialias = true;
   bool raw = false;
+  bool nearest_trained = false;
   admn::kernels::precision precision = admn::kernels::precision::fp32;
 };
 
 constexpr const char* usage =
     "usage: admn-run --model M.safetensors --input IN.safetensors --output OUT.safetensors\n"
-    "                (--budget L | --plan SPEC | --latency-budget MS [--profile FILE])\n"
+    "                (--budget L[,L1...] [--costs C,...]\n"
+    "                 [--sample SEED [--temperature T] [--noise-scale S]]\n"
+    "                 | --plan SPEC | --latency-budget MS [--profile FILE]) [--shuffle SEED]\n"
     "                [--threads N] [--no-antialias] [--precision fp32|bf16|int8] [--bf16] [--raw]\n"
-    "  --budget L           the controller keeps L blocks in all (each modality's first included)\n"
+    "  --budget L           the controller keeps L blocks in all (each modality's first included);\n"
+    "                       L0,L1,... gives one budget per sample\n"
+    "  --costs C0,C1,...    each block of modality m costs C_m; the budget counts cost units\n"
+    "                       (ADMN's unequal-cost rule; ave_unequal models use 3,1 by default)\n"
+    "  --sample SEED        seeded Gumbel top-L instead of the deterministic one\n"
+    "  --temperature T      Gumbel sampling temperature (default 1)\n"
+    "  --noise-scale S      Gumbel noise scale (default 0.1, ADMN's training value)\n"
     "  --plan SPEC          a static plan, no controller: all | first:N[,N1...] | every-other:T[,T1...]\n"
-    "                       | block lists per modality, e.g. 0,1,2,5;0,3\n"
+    "                       | block lists per modality, run in the order written, e.g. 0,5,3;0,1\n"
+    "  --shuffle SEED       run each sample's blocks in a random order (LayerShuffle)\n"
+    "  --nearest-trained    with a bundle: a budget no controller was trained for uses the nearest\n"
+    "                       lower trained budget's controller (default: an error listing them)\n"
     "  --latency-budget MS  the largest L whose predicted latency fits MS milliseconds\n"
     "  --profile FILE       the host's latency profile: read if it exists, else measured and written\n"
     "                       (default: a cache under $XDG_CACHE_HOME/admn or ~/.cache/admn)\n"
@@ -110,7 +135,17 @@ arguments parse(int argc, char** argv) {
     else if (flag == "--output")
       a.output = value();
     else if (flag == "--budget")
-      a.budget = admn::examples::parse_count(flag, value());
+      a.budgets = admn::examples::parse_counts(flag, value());
+    else if (flag == "--costs")
+      a.costs = admn::examples::parse_counts(flag, value());
+    else if (flag == "--sample")
+      a.sample_seed = admn::examples::parse_count(flag, value(), "a seed (non-negative integer)");
+    else if (flag == "--shuffle")
+      a.shuffle_seed = admn::examples::parse_count(flag, value(), "a seed (non-negative integer)");
+    else if (flag == "--temperature")
+      a.temperature = admn::examples::parse_positive(flag, value(), 1e6);
+    else if (flag == "--noise-scale")
+      a.noise_scale = admn::examples::parse_positive(flag, value(), 1e6);
     else if (flag == "--plan")
       a.plan = std::string(value());
     else if (flag == "--latency-budget")
@@ -119,6 +154,8 @@ arguments parse(int argc, char** argv) {
       a.profile = std::string(value());
     else if (flag == "--threads")
       a.threads = static_cast<int>(admn::examples::parse_count(flag, value()));
+    else if (flag == "--nearest-trained")
+      a.nearest_trained = true;
     else if (flag == "--no-antialias")
       a.antialias = false;
     else if (flag == "--precision")
@@ -133,10 +170,15 @@ arguments parse(int argc, char** argv) {
   for (const auto& [name, v] :
        {std::pair{"--model", &a.model}, {"--input", &a.input}, {"--output", &a.output}})
     if (v->empty()) throw admn::argument_error("admn.cli.missing_flag", std::string(name) + " is required");
-  if (int(a.budget.has_value()) + int(a.plan.has_value()) + int(a.latency_budget.has_value()) > 1)
+  if (int(!a.budgets.empty()) + int(a.plan.has_value()) + int(a.latency_budget.has_value()) > 1)
     throw admn::argument_error("admn.cli.conflict", "give one of --budget, --plan and --latency-budget");
-  if (!a.budget && !a.plan && !a.latency_budget)
+  if (a.budgets.empty() && !a.plan && !a.latency_budget)
     throw admn::argument_error("admn.cli.budget", "give --budget L, --plan SPEC or --latency-budget MS");
+  if ((a.temperature || a.noise_scale) && !a.sample_seed)
+    throw admn::argument_error("admn.cli.conflict", "--temperature and --noise-scale go with --sample");
+  if (a.plan && (a.sample_seed || !a.costs.empty()))
+    throw admn::argument_error("admn.cli.conflict",
+                               "--sample and --costs choose among blocks: not with --plan");
   if (a.profile && !a.latency_budget)
     throw admn::argument_error("admn.cli.conflict", "--profile is used with --latency-budget only");
   if (a.threads > 1024)
@@ -258,13 +300,24 @@ int run(const arguments& args) {
           }
         for (const auto& t : tensors) views.push_back(t.view());
 
+        const std::size_t batch = views.front().rank() > 0 ? views.front().extent(0) : 1;
         admn::model::run_options options;
-        if (args.budget) options.budget = *args.budget;
+        if (args.budgets.size() == 1)
+          options.budget = args.budgets.front();
+        else
+          options.budgets = args.budgets;
+        options.costs = args.costs;
+        if (args.sample_seed)
+          options.sample = admn::model::gumbel_sampling{
+              .seed = *args.sample_seed,
+              .noise = {.noise_scale = static_cast<float>(args.noise_scale.value_or(0.1)),
+                        .temperature = static_cast<float>(args.temperature.value_or(1.0))}};
+        options.order_seed = args.shuffle_seed;
+        options.nearest_trained_budget = args.nearest_trained || args.latency_budget.has_value();
         if (args.plan) {
           const auto depths = net.depths();
-          options.plan = admn::adaptive::parse_plan(*args.plan, depths);
+          options.plan = admn::adaptive::parse_ordered_plan(*args.plan, depths);
         }
-        const std::size_t batch = views.front().rank() > 0 ? views.front().extent(0) : 1;
         admn::workspace ws = net.make_workspace(batch);
         std::optional<admn::adaptive::budget_choice> choice;
         if (args.latency_budget) {
@@ -286,24 +339,43 @@ int run(const arguments& args) {
         const auto depths = net.depths();
         const std::size_t depth = *std::max_element(depths.begin(), depths.end());
         std::vector<std::uint8_t> mask(batch * net_type::modality_count * depth, 0);
+        std::vector<std::int32_t> order(batch * net_type::modality_count * depth, -1);
         for (std::size_t b = 0; b < batch; ++b)
-          for (std::size_t m = 0; m < net_type::modality_count; ++m)
-            for (std::size_t l = 0; l < depths[m]; ++l)
-              mask[(b * net_type::modality_count + m) * depth + l] = result.plans[b][m].kept(l) ? 1 : 0;
+          for (std::size_t m = 0; m < net_type::modality_count; ++m) {
+            const std::size_t row = (b * net_type::modality_count + m) * depth;
+            for (std::size_t l = 0; l < depths[m]; ++l) mask[row + l] = result.plans[b][m].kept(l) ? 1 : 0;
+            const auto& ran = result.orders[b][m];
+            for (std::size_t p = 0; p < ran.size(); ++p) order[row + p] = static_cast<std::int32_t>(ran[p]);
+          }
         std::vector<admn::io::tensor_entry> entries;
         entries.push_back({"layer_mask",
                            admn::dtype::u8,
                            {batch, net_type::modality_count, depth},
                            std::as_bytes(std::span<const std::uint8_t>(mask))});
-        if (!args.plan) {
+        entries.push_back({"layer_order",
+                           admn::dtype::i32,
+                           {batch, net_type::modality_count, depth},
+                           std::as_bytes(std::span<const std::int32_t>(order))});
+        if (result.controller_logits.shape().rank() == 2) {
           entries.push_back(admn::io::entry("controller_logits", result.controller_logits));
           entries.push_back(admn::io::entry("qoi", result.qoi));
         }
         for (const auto& [name, t] : result.outputs) entries.push_back(admn::io::entry(name, t));
         admn::io::save(args.output, entries, {{"admn.arch", admn::models::arch_of(*model)}});
 
-        const std::string what =
-            args.plan ? "plan " + *args.plan : "budget " + std::to_string(*options.budget);
+        std::string what = args.plan ? "plan " + *args.plan : "budget ";
+        if (!args.plan) {
+          std::vector<std::size_t> shown = options.budget ? std::vector{*options.budget} : options.budgets;
+          for (std::size_t i = 0; i < shown.size(); ++i) what += (i ? "," : "") + std::to_string(shown[i]);
+        }
+        if (!options.costs.empty() || !net.config().costs.empty()) {
+          const auto& costs = options.costs.empty() ? net.config().costs : options.costs;
+          what += " (block costs";
+          for (std::size_t i = 0; i < costs.size(); ++i) what += (i ? "," : " ") + std::to_string(costs[i]);
+          what += ")";
+        }
+        if (options.sample) what += ", Gumbel sampling seed " + std::to_string(options.sample->seed);
+        if (options.order_seed) what += ", shuffled orders seed " + std::to_string(*options.order_seed);
         std::fprintf(stderr, "admn-run: %s, batch %zu, %s, %s weights, %.2f ms\n",
                      admn::models::arch_of(*model).c_str(), batch, what.c_str(),
                      std::string(admn::kernels::to_string(args.precision)).c_str(), ms);
@@ -314,7 +386,7 @@ int run(const arguments& args) {
                        *args.latency_budget, choice->layers, choice->predicted, choice->best_case, ms,
                        ms <= *args.latency_budget ? "within budget" : "OVER budget");
         for (std::size_t b = 0; b < batch; ++b)
-          std::fprintf(stderr, "  sample %zu: plan %s\n", b, result.plans[b].to_string().c_str());
+          std::fprintf(stderr, "  sample %zu: plan %s\n", b, result.orders[b].to_string().c_str());
         return 0;
       },
       {}, args.precision);

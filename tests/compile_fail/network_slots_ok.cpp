@@ -1,4 +1,4 @@
-// A network without a learned controller (plans given per call).
+// A network without a learned controller (static plans, or plans given per call).
 #include <admn/model/network.hpp>
 
 namespace m = admn::model;

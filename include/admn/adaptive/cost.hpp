@@ -318,7 +318,7 @@ struct cost_table {
 template <class Net>
 [[nodiscard]] cost_table macs_table_of(const Net& net) {
   cost_table t;
-  if (net.has_controller()) t.controller = static_cast<double>(net.controller().macs(1));
+  t.controller = static_cast<double>(net.policy().macs(1));
   const auto names = Net::modality_names();
   for (std::size_t m = 0; m < Net::modality_count; ++m) {
     const auto& b = net.backbone(m);

@@ -177,13 +177,12 @@ class ordered_plan {
     for (std::size_t m = 0; m < count_; ++m) orders_[m] = execution_order(depths[m]);
   }
 
-  // ADMN's order for a layer plan: each modality's kept blocks, ascending.
-  [[nodiscard]] static ordered_plan ascending(const layer_plan& plan) {
-    ordered_plan p;
-    p.count_ = plan.modalities();
-    for (std::size_t m = 0; m < p.count_; ++m) p.orders_[m] = execution_order::ascending(plan[m]);
-    return p;
+  // ADMN's order for a layer plan: each modality's kept blocks, ascending. Implicit,
+  // so a layer plan serves wherever an ordered one is taken.
+  ordered_plan(const layer_plan& plan) : count_(plan.modalities()) {  // NOLINT(google-explicit-constructor)
+    for (std::size_t m = 0; m < count_; ++m) orders_[m] = execution_order::ascending(plan[m]);
   }
+  [[nodiscard]] static ordered_plan ascending(const layer_plan& plan) { return ordered_plan(plan); }
 
   // "3,0,2;1,0" against the backbones' depths; throws argument_error
   // [admn.plan.parse] for the wrong number of modalities, or the errors of

@@ -51,6 +51,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #if __has_include(<unistd.h>)
@@ -272,7 +273,7 @@ template <class Net>
     s << names[m] << ":" << mc.instances << "x" << b.channels() << "x" << mc.image[0] << "x" << mc.image[1]
       << " vit " << b.dim() << "x" << b.depth() << " tokens " << b.tokens() << "; ";
   }
-  s << "controller " << (net.has_controller() ? net.controller().macs(1) : 0) << " MAC; fusion+head "
+  s << "controller " << net.policy().macs(1) << " MAC; fusion+head "
     << net.fusion().macs(1) + net.head().macs(1) << " MAC";
   return s.str();
 }
@@ -334,7 +335,7 @@ template <class Net>
   for (const auto& t : ready) ready_views.push_back(t.view());
   for (const auto& t : features) feature_views.push_back(t.view());
   for (const auto& t : raw) raw_views.push_back(t.view());
-  if (net.has_controller()) {
+  if constexpr (std::decay_t<decltype(net)>::has_controller()) {
     const auto& c = net.controller();
     controller_ws.emplace(c.workspace_floats(batch));
     logits = tensor(shape{batch, net.total_blocks()});

@@ -24,6 +24,7 @@
 // still keeps exactly t.
 #pragma once
 
+#include <admn/adaptive/execution_order.hpp>
 #include <admn/adaptive/index_list.hpp>
 #include <admn/adaptive/layer_plan.hpp>
 #include <admn/error.hpp>
@@ -188,6 +189,15 @@ class static_plan {
 // then resolve).
 [[nodiscard]] inline layer_plan parse_plan(std::string_view text, std::span<const std::size_t> depths) {
   return static_plan::parse(text).resolve(depths);
+}
+
+// The same text with block lists kept in the order written ("0,5,3;0,1" runs block 5
+// before block 3: execution_order's rules, a block at most once); the other forms
+// run ascending.
+[[nodiscard]] inline ordered_plan parse_ordered_plan(std::string_view text,
+                                                     std::span<const std::size_t> depths) {
+  if (text != "all" && text.find(':') == std::string_view::npos) return ordered_plan::parse(text, depths);
+  return ordered_plan(parse_plan(text, depths));
 }
 
 }  // namespace admn::adaptive

@@ -1,17 +1,16 @@
-// admn/model/components.hpp — the Controller, Fusion and Head slots of a network type.
+// admn/model/components.hpp — the Fusion and Head slots of a network type (the Policy
+// slot is in policy.hpp).
 //
-// Each slot takes a small policy type naming a run-time component:
-//   Controller  conv_controller<Summary, Qoi>  ADMN's QoI-aware controller (docs/numerics.md §4)
-//               no_controller                  plans always come from the caller
+// Each slot takes a small type naming a run-time component:
 //   Fusion      transformer_fusion             adapters + sin PE + TransformerEnc + mean (§5.1-5.2)
 //   Head        gaussian_2d                    GTDM's 2-D Gaussian (§5.3): pred_mean, pred_cov
 //               classifier                     a Linear: logits (§5.4)
-// The concepts below are the contract a user's own policy must meet.
+// The concepts below are the contract a user's own component must meet.
 #pragma once
 
-#include <admn/model/controller.hpp>
 #include <admn/model/fusion.hpp>
 #include <admn/model/heads.hpp>
+#include <admn/model/policy.hpp>
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/workspace.hpp>
 
@@ -23,40 +22,6 @@
 namespace admn::model {
 
 using fusion_config = fusion_spec;
-
-// ---- controller ------------------------------------------------------------------------------
-
-// ADMN's controller with the summary and QoI head the network uses:
-// GTDM conv_controller<summary::cls, qoi::sigma>, AVE <summary::cls, qoi::logits>,
-// MMFI <summary::mean, qoi::sigma>.
-template <summary Summary = summary::cls, qoi Qoi = qoi::sigma>
-struct conv_controller {
-  static constexpr bool is_controller = true;
-  static constexpr bool learned = true;
-  struct runtime : conv_controller_net {
-    explicit runtime(conv_controller_net net) : conv_controller_net(std::move(net)) {}
-    static runtime load(const io::weight_source& w, const controller_config& c,
-                        const std::vector<controller_input>& in) {
-      return runtime(conv_controller_net::load(w, c, in, Summary, Qoi));
-    }
-  };
-};
-
-// No learned controller: every run names its plan (static plans, LayerDrop pruning).
-struct no_controller {
-  static constexpr bool is_controller = true;
-  static constexpr bool learned = false;
-  using runtime = conv_controller_net;  // never constructed
-};
-
-// Represents: the Controller slot of a network.
-// Requires:   is_controller, and `learned` telling whether a controller runs.
-template <class C>
-concept controller_type = requires {
-  requires C::is_controller;
-  { C::learned } -> std::convertible_to<bool>;
-  typename C::runtime;
-};
 
 // ---- fusion ----------------------------------------------------------------------------------
 

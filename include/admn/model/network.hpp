@@ -4,26 +4,29 @@
 //   const net model = load<net>(weights, config);
 //   const auto result = model.run(inputs, {.budget = 8}, ws);
 //
-// The type fixes the structure (which controller, fusion and head, which
-// modalities with which preprocessing and backbone); the weights and the config
-// fix the sizes; the budget or plan is chosen per call. The pipeline (docs/numerics.md §1):
-//   1. preprocess every modality's images (same tensors for controller and backbone, §4.1)
-//   2. controller → layer logits and QoI → top-L → one layer plan per sample (§4.6)
-//      (or a plan given by the caller, bypassing the controller)
-//   3. each modality's backbone runs the kept blocks on all instances of a sample;
-//      samples sharing a mask run as one batch, the rest are gathered per mask
+// The type fixes the structure (which policy, fusion and head, which modalities with
+// which preprocessing and backbone); the weights and the config fix the sizes and
+// every backbone option; the budget or plan is chosen per call. The pipeline
+// (docs/numerics.md §1):
+//   1. preprocess every modality's images (same tensors for policy and backbone, §4.1)
+//   2. the policy decides one ordered plan per sample (model/policy.hpp; ADMN's
+//      controller → logits → top-L, §4.6), or the caller names the plans
+//   3. each modality's backbone runs the plan's blocks, in its order, on all instances
+//      of a sample; samples sharing an order run as one batch, the rest are gathered
 //   4. fusion over all instance tokens → head.
 // A loaded network is immutable: run() is const and thread-safe, given one
 // workspace per thread.
 #pragma once
 
+#include <admn/adaptive/execution_order.hpp>
 #include <admn/adaptive/layer_plan.hpp>
-#include <admn/adaptive/top_l.hpp>
 #include <admn/error.hpp>
 #include <admn/io/weight_source.hpp>
 #include <admn/kernels/parallel.hpp>
 #include <admn/model/components.hpp>
 #include <admn/model/modality.hpp>
+#include <admn/model/policy.hpp>
+#include <admn/model/run_options.hpp>
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/workspace.hpp>
 
@@ -39,15 +42,20 @@
 
 namespace admn::model {
 
-// Per-modality settings that no tensor holds.
+// Per-modality settings that no tensor holds: where its weights are, its inputs, and
+// the backbone's full spec (every option a bare vit_backbone takes).
 struct modality_config {
-  std::string backbone_prefix{};                            // default "<name>."
-  std::string adapter_prefix{};                             // default "<name>_adapter."
-  std::size_t heads = 12;                                   // attention heads of the backbone
-  std::size_t instances = 1;                                // images per sample (sensor nodes, frames)
-  std::array<std::size_t, 2> image{224, 224};               // height, width of each image
-  controller_encoder_config encoder{};                      // what the controller does with this modality
-  kernels::precision precision = kernels::precision::fp32;  // backbone Linears (bf16: opt-in, AVX512-BF16)
+  std::string backbone_prefix{};               // default "<name>."
+  std::string adapter_prefix{};                // default "<name>_adapter."
+  std::optional<std::size_t> heads{};          // attention heads: no tensor holds them, so required
+  std::size_t instances = 1;                   // images per sample (sensor nodes, frames)
+  std::array<std::size_t, 2> image{224, 224};  // height, width of each image
+  controller_encoder_config encoder{};         // what the controller does with this modality
+  kernels::precision precision = kernels::precision::fp32;               // backbone Linears (bf16: opt-in)
+  float eps = 1e-5f;                                                     // the backbone's LayerNorms (§0)
+  kernels::activation_fn mlp_activation{kernels::activation::gelu_erf};  // prelu: LayerCollapse models
+  std::optional<float> collapse_linear_mlps{};  // LayerCollapse tolerance on |slope − 1|; unset: none
+  std::string layer_position_key{};             // LayerShuffle's position table under the prefix; "": none
 };
 
 struct network_config {
@@ -55,28 +63,13 @@ struct network_config {
   controller_config controller{};
   fusion_config fusion{};
   std::string head_prefix = "output_head.";
-};
-
-// What to run: a budget L for the controller's top-L, or a plan that bypasses the
-// controller (one plan for every sample, or one per sample).
-struct run_options {
-  std::optional<std::size_t> budget{};
-  std::optional<adaptive::layer_plan> plan{};
-  std::vector<adaptive::layer_plan> plans{};  // per sample; overrides `plan`
-};
-
-// The outputs of one run, for a batch of B samples.
-struct network_result {
-  std::vector<adaptive::layer_plan> plans;  // one per sample
-  tensor controller_logits;                 // (B, Σ depth): the output head's logits, before forcing
-  tensor qoi;                               // (B, q): the QoI head's output
-  // (controller_logits and qoi are empty, shape {0}, when a plan bypassed the controller)
-  std::vector<std::pair<std::string, tensor>> outputs;  // the head's named outputs
-  [[nodiscard]] const tensor& output(std::string_view name) const {
-    for (const auto& [n, t] : outputs)
-      if (n == name) return t;
-    throw argument_error("admn.result.output", "no output named '" + std::string(name) + "'");
-  }
+  // Block costs per modality for the top-L rule (AVE-Unequal: {3, 1}); empty: equal.
+  // A call's run_options::costs override them.
+  std::vector<std::size_t> costs{};
+  std::string static_plan{};  // the static_plans policy's plan (adaptive/static_plan.hpp text)
+  // A bundle's trained budgets (ascending; metadata admn.budgets): one controller per budget
+  // under "controller@L." — see model/policy.hpp. Empty: one controller under controller.prefix.
+  std::vector<std::size_t> trained_budgets{};
 };
 
 namespace detail {
@@ -92,6 +85,15 @@ consteval bool names_unique() {
 
 }  // namespace detail
 
+// The blocks of a mask (ascending) or of an execution order (as ordered).
+[[nodiscard]] inline adaptive::block_list blocks_to_run(const adaptive::layer_mask& mask) noexcept {
+  return mask.blocks();
+}
+[[nodiscard]] inline const adaptive::block_list& blocks_to_run(
+    const adaptive::execution_order& order) noexcept {
+  return order.blocks();
+}
+
 // Scratch floats run_grouped needs for `images` images of h × w: a gathered copy of
 // the images and features of one mask group, plus the backbone's own scratch.
 [[nodiscard]] inline std::size_t grouped_workspace_floats(const vit_backbone& backbone, std::size_t images,
@@ -100,22 +102,23 @@ consteval bool names_unique() {
          workspace::rounded(images * backbone.dim()) + backbone.workspace_floats(images, h, w);
 }
 
-// Runs `backbone` for `batch` samples of `per` images each, sample b keeping the
-// blocks of mask_of(b) (a const adaptive::layer_mask&):
+// Runs `backbone` for `batch` samples of `per` images each, sample b running the
+// blocks of blocks_of(b) (a const adaptive::layer_mask& — its blocks ascending — or a
+// const adaptive::execution_order& — its blocks in that order):
 //   images (batch·per, C, H, W) → features (batch·per, dim), sample-major rows.
-// Samples with equal masks run as one backbone batch, so every block runs only on
+// Samples with equal blocks run as one backbone batch, so every block runs only on
 // the rows that keep it; a group whose samples are adjacent runs in place, any
 // other group is gathered (its images only), run, and its feature rows scattered
 // back. Results equal per-sample runs bit for bit (the kernels do not depend on
-// the batch size). Allocation-free: groups are found by comparing masks (two
-// words each), O(batch²) comparisons, nothing next to the ViT's cost.
-template <class MaskOf>
+// the batch size). Allocation-free: groups are found by comparing masks or orders,
+// O(batch²) comparisons, nothing next to the ViT's cost.
+template <class BlocksOf>
 void run_grouped(const vit_backbone& backbone, const_view images, std::size_t per, std::size_t batch,
-                 MaskOf&& mask_of, mutable_view features, workspace& ws) {
+                 BlocksOf&& mask_of, mutable_view features, workspace& ws) {
   const std::size_t image_floats = backbone.channels() * images.extent(2) * images.extent(3);
   const std::size_t dim = backbone.dim();
   for (std::size_t b = 0; b < batch; ++b) {
-    const adaptive::layer_mask& mask = mask_of(b);
+    const auto& mask = mask_of(b);
     // Samples are grouped under their first occurrence; a later one was run with it.
     bool seen = false;
     for (std::size_t s = 0; s < b && !seen; ++s) seen = mask_of(s) == mask;
@@ -131,7 +134,7 @@ void run_grouped(const vit_backbone& backbone, const_view images, std::size_t pe
     const std::size_t n = members * per;
     const shape in_shape{n, backbone.channels(), images.extent(2), images.extent(3)};
     if (adjacent) {
-      backbone.forward(const_view(images.data() + b * per * image_floats, in_shape), mask.blocks(),
+      backbone.forward(const_view(images.data() + b * per * image_floats, in_shape), blocks_to_run(mask),
                        features.slice(b * per, b * per + n), ws);
       continue;
     }
@@ -141,7 +144,7 @@ void run_grouped(const vit_backbone& backbone, const_view images, std::size_t pe
       if (mask_of(s) == mask)
         std::memcpy(gathered.data() + (g++) * per * image_floats, images.data() + s * per * image_floats,
                     per * image_floats * sizeof(float));
-    backbone.forward(gathered, mask.blocks(), out, ws);
+    backbone.forward(gathered, blocks_to_run(mask), out, ws);
     for (std::size_t s = b, g = 0; s <= last; ++s)
       if (mask_of(s) == mask)
         std::memcpy(features.data() + s * per * dim, out.data() + (g++) * per * dim,
@@ -149,14 +152,14 @@ void run_grouped(const vit_backbone& backbone, const_view images, std::size_t pe
   }
 }
 
-// Represents: a network of Controller, Fusion and Head over the Modalities.
-// Requires:   controller_type<Controller>, fusion_type<Fusion>, head_type<Head>,
+// Represents: a network of Policy, Fusion and Head over the Modalities.
+// Requires:   policy_type<Policy>, fusion_type<Fusion>, head_type<Head>,
 //             1 ≤ sizeof...(Modalities) ≤ adaptive::max_modalities, each a modality_type
 //             with a name distinct from the others.
 // Ensures:    load() binds every tensor it needs by key with shape checks; run() is
 //             const and thread-safe with one workspace per thread.
-template <class Controller, class Fusion, class Head, class... Modalities>
-requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &&
+template <class Policy, class Fusion, class Head, class... Modalities>
+requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
     (modality_type<Modalities>&&...) class network {
   static_assert(sizeof...(Modalities) >= 1, "admn: a network needs at least one modality");
   static_assert(sizeof...(Modalities) <= adaptive::max_modalities,
@@ -165,7 +168,7 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
 
  public:
   static constexpr std::size_t modality_count = sizeof...(Modalities);
-  using controller_runtime = typename Controller::runtime;
+  using policy_runtime = typename Policy::runtime;
   using fusion_runtime = typename Fusion::runtime;
   using head_runtime = typename Head::runtime;
 
@@ -174,7 +177,8 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
   }
 
   // Binds every tensor the network uses. Throws config_error when the config does not
-  // describe every modality, load_error for missing or mis-shaped tensors.
+  // describe every modality ([admn.config.heads] for a backbone without a head count),
+  // load_error for missing or mis-shaped tensors.
   static network load(const io::weight_source& w, network_config config) {
     if (config.modalities.size() != modality_count)
       throw config_error("admn.config.modalities", "the network has " + std::to_string(modality_count) +
@@ -188,22 +192,34 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
       if (mc.instances == 0)
         throw config_error("admn.config.instances",
                            "modality '" + std::string(names[m]) + "' has 0 instances");
+      if (!mc.heads)
+        throw config_error("admn.config.heads",
+                           "modality '" + std::string(names[m]) +
+                               "': the backbone's attention head count is not in the config (no tensor "
+                               "holds it; a model file gives it as admn.config \"vit_heads\")");
     }
     std::vector<vit_backbone> backbones;
-    for (std::size_t m = 0; m < modality_count; ++m)
-      backbones.push_back(vit_backbone::load(
-          w.sub(config.modalities[m].backbone_prefix),
-          {.heads = config.modalities[m].heads, .precision = config.modalities[m].precision}));
-
-    std::vector<controller_input> controller_inputs;
     for (std::size_t m = 0; m < modality_count; ++m) {
       const auto& mc = config.modalities[m];
-      controller_inputs.push_back({std::string(names[m]), backbones[m].channels(), mc.image[0], mc.image[1],
-                                   mc.instances, backbones[m].depth(), mc.encoder});
+      backbones.push_back(
+          vit_backbone::load(w.sub(mc.backbone_prefix), {.heads = *mc.heads,
+                                                         .eps = mc.eps,
+                                                         .mlp_activation = mc.mlp_activation,
+                                                         .layer_position_key = mc.layer_position_key,
+                                                         .collapse_linear_mlps = mc.collapse_linear_mlps,
+                                                         .precision = mc.precision}));
     }
-    std::optional<controller_runtime> controller;
-    if constexpr (Controller::learned)
-      controller.emplace(controller_runtime::load(w, config.controller, controller_inputs));
+
+    policy_setup setup{.controller = config.controller,
+                       .trained_budgets = config.trained_budgets,
+                       .costs = config.costs,
+                       .static_plan = config.static_plan};
+    for (std::size_t m = 0; m < modality_count; ++m) {
+      const auto& mc = config.modalities[m];
+      setup.modalities.push_back({std::string(names[m]), backbones[m].channels(), mc.image[0], mc.image[1],
+                                  mc.instances, backbones[m].depth(), mc.encoder});
+    }
+    policy_runtime policy = policy_runtime::load(w, setup);
 
     fusion_config fusion = config.fusion;
     fusion.adapter_prefixes.clear();
@@ -214,7 +230,7 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
     }
     fusion_runtime fuse = fusion_runtime::load(w, fusion);
     head_runtime head = head_runtime::load(w.sub(config.head_prefix), fuse.dim());
-    return network(std::move(config), std::move(backbones), std::move(controller), std::move(fuse),
+    return network(std::move(config), std::move(backbones), std::move(policy), std::move(fuse),
                    std::move(head));
   }
 
@@ -230,15 +246,19 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
     for (const auto& b : backbones_) total += b.depth();
     return total;
   }
-  [[nodiscard]] bool has_controller() const noexcept { return controller_.has_value(); }
-  [[nodiscard]] const controller_runtime& controller() const { return *controller_; }
+  // Whether the policy decides from the inputs and a budget (ADMN's controller).
+  [[nodiscard]] static constexpr bool has_controller() noexcept { return Policy::learned; }
+  [[nodiscard]] const policy_runtime& policy() const noexcept { return policy_; }
+  [[nodiscard]] const policy_runtime& controller() const noexcept requires(Policy::learned) {
+    return policy_;
+  }
   [[nodiscard]] const fusion_runtime& fusion() const noexcept { return fusion_; }
   [[nodiscard]] const head_runtime& head() const noexcept { return head_; }
 
-  // MACs of one sample under `plan` (controller included when it runs).
+  // MACs of one sample under `plan` (the policy included when it runs).
   [[nodiscard]] std::size_t macs(const adaptive::layer_plan& plan, bool with_controller = true) const {
     std::size_t total = fusion_.macs(1) + head_.macs(1);
-    if (with_controller && controller_) total += controller_->macs(1);
+    if (with_controller) total += policy_.macs(1);
     for (std::size_t m = 0; m < modality_count; ++m) {
       const auto& mc = config_.modalities[m];
       if (plan[m].count() != 0)
@@ -266,8 +286,7 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
     std::size_t features = 0;
     for (std::size_t m = 0; m < modality_count; ++m)
       features += workspace::rounded(batch * config_.modalities[m].instances * backbones_[m].dim());
-    std::size_t stage = backbone;
-    if (controller_) stage = std::max(stage, controller_->workspace_floats(batch));
+    std::size_t stage = std::max(backbone, policy_.workspace_floats(batch));
     stage = std::max(stage, fusion_.workspace_floats(batch) + workspace::rounded(batch * fusion_.dim()) +
                                 head_.workspace_floats(batch));
     return pre + features + stage + workspace::rounded(batch * fusion_.dim());
@@ -275,7 +294,7 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
 
   // inputs[m]: (B, instances_m, C_m, H_m, W_m), in modality order, named by
   // modality_names(). Throws shape_error on a wrong input, budget_error on a bad
-  // budget, argument_error on a bad plan or a missing budget.
+  // budget, argument_error on a bad plan, cost list or a missing budget.
   [[nodiscard]] network_result run(std::span<const const_view> inputs, const run_options& options,
                                    workspace& ws) const {
     const std::size_t batch = check_inputs(inputs);
@@ -294,8 +313,9 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
       ready[m] = runner::template run<M::input_channels>(flat, scratch);
     });
 
-    // 2. Plans: the controller's top-L, or the caller's.
-    result.plans = plans_for(batch, ready, options, result, ws);
+    // 2. Plans: the policy's, or the caller's; then the call's block orders.
+    result.orders = orders_for(batch, ready, options, result, ws);
+    for (const auto& o : result.orders) result.plans.push_back(o.masks());
 
     // 3. Backbones: modalities in parallel, each with its own carved workspace.
     std::array<mutable_view, modality_count> features{};
@@ -307,7 +327,7 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
       for (std::size_t m = 0; m < modality_count; ++m)
         arenas[m] = ws.carve(backbone_floats(m, batch * config_.modalities[m].instances));
       kernels::for_each_chunk(modality_count, 1, [&](std::size_t m, std::size_t) {
-        run_backbone(m, ready[m], result.plans, features[m], arenas[m]);
+        run_backbone(m, ready[m], result.orders, features[m], arenas[m]);
       });
     }
 
@@ -331,17 +351,15 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
       const auto& mc = config_.modalities[m];
       out << "  modality '" << names[m] << "': " << mc.instances << " x " << b.channels() << "x"
           << mc.image[0] << "x" << mc.image[1] << " -> ViT width " << b.dim() << ", " << b.depth()
-          << " blocks, " << mc.heads << " heads, " << b.tokens() << " tokens; "
+          << " blocks, " << *mc.heads << " heads, " << b.tokens() << " tokens; "
           << fixed(static_cast<double>(b.block_macs(mc.instances)) / 1e9)
           << " GMAC per block (all instances)";
       if (plan) out << "; active " << (*plan)[m].to_string();
       out << "\n";
     }
-    if (controller_)
-      out << "  controller: " << controller_->describe() << ", "
-          << fixed(static_cast<double>(controller_->macs(1)) / 1e9) << " GMAC\n";
-    else
-      out << "  controller: none (plans are given by the caller)\n";
+    out << "  policy: " << policy_.describe();
+    if (policy_.macs(1) != 0) out << ", " << fixed(static_cast<double>(policy_.macs(1)) / 1e9) << " GMAC";
+    out << "\n";
     out << "  fusion: " << fusion_.tokens() << " tokens, width " << fusion_.dim() << ", "
         << fusion_.encoder().depth() << " layers, " << fixed(static_cast<double>(fusion_.macs(1)) / 1e9)
         << " GMAC\n";
@@ -353,11 +371,11 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
   }
 
  private:
-  network(network_config config, std::vector<vit_backbone> backbones,
-          std::optional<controller_runtime> controller, fusion_runtime fusion, head_runtime head)
+  network(network_config config, std::vector<vit_backbone> backbones, policy_runtime policy,
+          fusion_runtime fusion, head_runtime head)
       : config_(std::move(config)),
         backbones_(std::move(backbones)),
-        controller_(std::move(controller)),
+        policy_(std::move(policy)),
         fusion_(std::move(fusion)),
         head_(std::move(head)) {
     for (std::size_t m = 0; m < modality_count; ++m)
@@ -415,59 +433,62 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
     return batch;
   }
 
-  std::vector<adaptive::layer_plan> plans_for(std::size_t batch,
-                                              const std::array<const_view, modality_count>& ready,
-                                              const run_options& options, network_result& result,
-                                              workspace& ws) const {
+  // The caller's plans, or the policy's; each checked against the backbones, then
+  // shuffled per sample when the call asks for random block orders.
+  std::vector<adaptive::ordered_plan> orders_for(std::size_t batch,
+                                                 const std::array<const_view, modality_count>& ready,
+                                                 const run_options& options, network_result& result,
+                                                 workspace& ws) const {
     const auto depth_list = depths();
-    const std::span<const std::size_t> depth_span(depth_list.data(), depth_list.size());
-    const auto check_plan = [&](const adaptive::layer_plan& p) {
+    std::vector<adaptive::ordered_plan> orders;
+    if (!options.plans.empty()) {
+      if (options.plans.size() != batch)
+        throw argument_error("admn.network.plan", std::to_string(options.plans.size()) + " plans for " +
+                                                      std::to_string(batch) + " samples");
+      orders = options.plans;
+    } else if (options.plan) {
+      orders.assign(batch, *options.plan);
+    } else {
+      const policy_call call{.inputs = std::span<const const_view>(ready.data(), ready.size()),
+                             .batch = batch,
+                             .depths = std::span<const std::size_t>(depth_list.data(), depth_list.size()),
+                             .costs = config_.costs,
+                             .options = options};
+      decision d;
+      policy_.decide(call, d, ws);
+      if (d.plans.size() != batch)
+        throw argument_error("admn.network.policy", "the policy decided " + std::to_string(d.plans.size()) +
+                                                        " plans for " + std::to_string(batch) + " samples");
+      orders = std::move(d.plans);
+      result.controller_logits = std::move(d.logits);
+      result.qoi = std::move(d.qoi);
+    }
+    for (const auto& p : orders) {
       bool ok = p.modalities() == modality_count;
       for (std::size_t m = 0; ok && m < modality_count; ++m) ok = p[m].depth() == depth_list[m];
       if (!ok)
         throw argument_error("admn.network.plan", "plan '" + p.to_string() + "' does not fit the network's " +
                                                       std::to_string(modality_count) + " backbones");
-    };
-    std::vector<adaptive::layer_plan> plans;
-    if (!options.plans.empty()) {
-      if (options.plans.size() != batch)
-        throw argument_error("admn.network.plan", std::to_string(options.plans.size()) + " plans for " +
-                                                      std::to_string(batch) + " samples");
-      for (const auto& p : options.plans) check_plan(p);
-      return options.plans;
     }
-    if (options.plan) {
-      check_plan(*options.plan);
-      return std::vector<adaptive::layer_plan>(batch, *options.plan);
-    }
-    if (!options.budget)
-      throw argument_error("admn.network.budget", "give a budget (or a plan) to run the network");
-    if (!controller_)
-      throw argument_error("admn.network.budget",
-                           "this network has no controller: give a plan instead of a budget");
-    // Only a budget runs the controller: a given plan bypasses it (and its cost).
-    result.controller_logits = tensor(shape{batch, total_blocks()});
-    result.qoi = tensor(shape{batch, controller_->qoi_count()});
-    controller_->forward(std::span<const const_view>(ready.data(), ready.size()),
-                         result.controller_logits.view(), result.qoi.view(), ws);
-    const adaptive::top_l_selector selector(depth_span, *options.budget);
-    for (std::size_t b = 0; b < batch; ++b)
-      plans.push_back(selector.select(
-          std::span<const float>(result.controller_logits.data() + b * total_blocks(), total_blocks())));
-    return plans;
+    if (options.order_seed)
+      for (std::size_t b = 0; b < batch; ++b)
+        for (std::size_t m = 0; m < modality_count; ++m)
+          orders[b][m] = adaptive::execution_order::shuffled(
+              orders[b][m].mask(), *options.order_seed + b * adaptive::max_modalities + m);
+    return orders;
   }
 
   // Runs modality m's backbone for every sample (see run_grouped).
-  void run_backbone(std::size_t m, const_view images, const std::vector<adaptive::layer_plan>& plans,
+  void run_backbone(std::size_t m, const_view images, const std::vector<adaptive::ordered_plan>& orders,
                     mutable_view features, workspace& ws) const {
     run_grouped(
-        backbones_[m], images, config_.modalities[m].instances, plans.size(),
-        [&](std::size_t b) -> const adaptive::layer_mask& { return plans[b][m]; }, features, ws);
+        backbones_[m], images, config_.modalities[m].instances, orders.size(),
+        [&](std::size_t b) -> const adaptive::execution_order& { return orders[b][m]; }, features, ws);
   }
 
   network_config config_;
   std::vector<vit_backbone> backbones_;
-  std::optional<controller_runtime> controller_;
+  policy_runtime policy_;
   fusion_runtime fusion_;
   head_runtime head_;
 };

@@ -11,6 +11,8 @@
 
 #include <admn/model/network.hpp>
 
+#include <optional>
+
 namespace admn::models::ave {
 
 using image = model::modality<"image", model::image_input<3>, model::preprocess<>, model::vit<3>>;
@@ -23,7 +25,7 @@ inline constexpr std::array<std::size_t, 2> default_image_size{224, 224}, defaul
 inline model::network_config config(bool antialias = true,
                                     std::array<std::size_t, 2> image_size = default_image_size,
                                     std::array<std::size_t, 2> audio_size = default_audio_size,
-                                    std::size_t vit_heads = 12) {
+                                    std::optional<std::size_t> vit_heads = 12) {
   model::network_config c;
   c.modalities.push_back({.backbone_prefix = "vision.",
                           .adapter_prefix = "vision_adapter.",

@@ -1,4 +1,4 @@
-// admn/models/digits.hpp — the demo network: spoken and handwritten digits (issue 9).
+// admn/models/digits.hpp — the demo network: spoken and handwritten digits
 //
 // Two 1-channel modalities, one instance each: `image` (a handwritten digit from
 // scikit-learn's digits set, 8×8 upsampled to 32×32) and `audio` (the digit spoken
@@ -13,6 +13,8 @@
 
 #include <admn/model/network.hpp>
 
+#include <optional>
+
 namespace admn::models::digits {
 
 using image = model::modality<"image", model::image_input<1>, model::preprocess<>, model::vit<1>>;
@@ -25,7 +27,7 @@ inline constexpr std::array<std::size_t, 2> default_image_size{32, 32}, default_
 inline model::network_config config(bool antialias = true,
                                     std::array<std::size_t, 2> image_size = default_image_size,
                                     std::array<std::size_t, 2> audio_size = default_audio_size,
-                                    std::size_t vit_heads = 4) {
+                                    std::optional<std::size_t> vit_heads = std::nullopt) {
   model::network_config c;
   c.modalities.push_back({.backbone_prefix = "image.",
                           .adapter_prefix = "image_adapter.",

@@ -11,6 +11,8 @@
 
 #include <admn/model/network.hpp>
 
+#include <optional>
+
 namespace admn::models::gtdm {
 
 using rgb = model::modality<"zed_camera_left", model::image_input<3>, model::preprocess<>, model::vit<3>>;
@@ -24,7 +26,7 @@ inline constexpr std::array<std::size_t, 2> default_image_size{224, 224};
 // The reference hyper-parameters; `image` and `vit_heads` differ only for reduced test models.
 inline model::network_config config(bool antialias = true,
                                     std::array<std::size_t, 2> image = default_image_size,
-                                    std::size_t vit_heads = 12) {
+                                    std::optional<std::size_t> vit_heads = 12) {
   model::network_config c;
   for (const char* prefix : {"vision", "depth"})
     c.modalities.push_back({.backbone_prefix = std::string(prefix) + ".",

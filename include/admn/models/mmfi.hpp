@@ -10,6 +10,8 @@
 
 #include <admn/model/network.hpp>
 
+#include <optional>
+
 namespace admn::models::mmfi {
 
 using rgb = model::modality<"rgb", model::image_input<3>, model::preprocess<>, model::vit<3>>;
@@ -21,7 +23,7 @@ inline constexpr std::array<std::size_t, 2> default_image_size{224, 224};
 
 inline model::network_config config(bool antialias = true,
                                     std::array<std::size_t, 2> image = default_image_size,
-                                    std::size_t vit_heads = 12) {
+                                    std::optional<std::size_t> vit_heads = 12) {
   model::network_config c;
   for (const char* prefix : {"vision", "depth"})
     c.modalities.push_back({.backbone_prefix = std::string(prefix) + ".",

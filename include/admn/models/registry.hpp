@@ -1,13 +1,20 @@
 // admn/models/registry.hpp — choose and load a reference network from a model file.
 //
 // A model file names its network in `__metadata__`:
-//   admn.arch    "gtdm" | "ave" | "mmfi" | "digits" (the demo model)
+//   admn.arch    "gtdm" | "ave" | "ave_unequal" | "mmfi" | "digits" (the demo model)
+//                (ave_unequal: AVE with ADMN's unequal-cost controller, image blocks cost
+//                3 and audio blocks 1, budgets in cost units — docs/numerics.md §4.10)
 //   admn.config  optional JSON object of overrides for reduced or retrained models:
 //                {"vit_heads": 12, "image_size": [224, 224], "audio_size": [128, 1024] (ave, digits),
 //                 "controller_heads": 4, "fusion_heads": 4}
 // For the ADMN checkpoints themselves the spec fixes every hyper-parameter, so
-// admn.arch alone is enough. Unknown config keys are rejected (typos must not
-// pass silently).
+// admn.arch alone is enough: their ViT-B/16 backbones (width 768) have 12 heads. A
+// backbone of another width must name its head count ("vit_heads"), since no tensor
+// holds it: loading it without one throws [admn.config.heads]. Unknown config keys
+// are rejected (typos must not pass silently).
+//   admn.budgets  a bundle (admn-export with several L=FILE.pt): a JSON list of the budgets
+//                its controllers were trained for, ascending, e.g. "[6, 8]"; each controller's
+//                tensors are under controller@L. (the backbones, fusion and head once).
 #pragma once
 
 #include <admn/error.hpp>
@@ -21,16 +28,18 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace admn::models {
 
 // admn.config's values; an absent size keeps the arch's default (<arch>::default_image_size, …).
 struct model_overrides {
-  std::size_t vit_heads = 12;
+  std::optional<std::size_t> vit_heads{};
   std::optional<std::array<std::size_t, 2>> image_size{};
   std::optional<std::array<std::size_t, 2>> audio_size{};
   std::size_t controller_heads = 4;
@@ -41,8 +50,9 @@ struct model_overrides {
 [[nodiscard]] inline std::string arch_of(const io::safetensors_file& file) {
   const auto& meta = file.metadata();
   if (!meta || meta->find("admn.arch") == meta->end())
-    throw config_error("admn.config.arch",
-                       "the model file has no __metadata__ key 'admn.arch' (gtdm, ave, mmfi or digits)");
+    throw config_error(
+        "admn.config.arch",
+        "the model file has no __metadata__ key 'admn.arch' (gtdm, ave, ave_unequal, mmfi or digits)");
   return meta->at("admn.arch");
 }
 
@@ -89,6 +99,36 @@ struct model_overrides {
   return out;
 }
 
+// The trained budgets of a bundle (metadata admn.budgets), or none. Throws config_error
+// [admn.config.budgets] unless it is a JSON list of 1 to 64 increasing positive integers.
+[[nodiscard]] inline std::vector<std::size_t> trained_budgets_of(const io::safetensors_file& file) {
+  const auto& meta = file.metadata();
+  if (!meta) return {};
+  const auto it = meta->find("admn.budgets");
+  if (it == meta->end()) return {};
+  const auto bad = [&] {
+    return config_error("admn.config.budgets",
+                        "admn.budgets must be a JSON list of 1 to 64 increasing positive integers, got '" +
+                            it->second.substr(0, 200) + "'");
+  };
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(it->second);
+  } catch (const nlohmann::json::exception&) {
+    throw bad();
+  }
+  if (!json.is_array() || json.empty() || json.size() > 64) throw bad();
+  std::vector<std::size_t> out;
+  for (const auto& v : json) {
+    if (!v.is_number_unsigned() || v.get<std::uint64_t>() == 0 || v.get<std::uint64_t>() > 1'000'000)
+      throw bad();
+    const auto budget = static_cast<std::size_t>(v.get<std::uint64_t>());
+    if (!out.empty() && budget <= out.back()) throw bad();
+    out.push_back(budget);
+  }
+  return out;
+}
+
 // Calls fn(config, std::type_identity<Net>{}) with the network type of the file's
 // admn.arch and its config: the arch's reference hyper-parameters with admn.config's
 // overrides applied. Throws config_error [admn.config.arch] for an unknown arch.
@@ -99,15 +139,24 @@ decltype(auto) with_arch_config(const io::safetensors_file& file, bool antialias
   const auto finish = [&](model::network_config config, auto tag) -> decltype(auto) {
     config.controller.heads = o.controller_heads;
     config.fusion.heads = o.fusion_heads;
+    config.trained_budgets = trained_budgets_of(file);
+    // ADMN's ViT-B/16 (width 768) has 12 heads; any other width must say (model loading
+    // then names the modality).
+    for (auto& m : config.modalities) {
+      const io::tensor_info* proj = file.find(m.backbone_prefix + "patch_embed.proj.weight");
+      if (!m.heads && proj && !proj->shape.empty() && proj->shape[0] == 768) m.heads = 12;
+    }
     return fn(std::move(config), tag);
   };
   if (arch == "gtdm")
     return finish(gtdm::config(antialias, o.image_size.value_or(gtdm::default_image_size), o.vit_heads),
                   std::type_identity<gtdm::network>{});
-  if (arch == "ave")
-    return finish(ave::config(antialias, o.image_size.value_or(ave::default_image_size),
-                              o.audio_size.value_or(ave::default_audio_size), o.vit_heads),
-                  std::type_identity<ave::network>{});
+  if (arch == "ave" || arch == "ave_unequal") {
+    model::network_config config = ave::config(antialias, o.image_size.value_or(ave::default_image_size),
+                                               o.audio_size.value_or(ave::default_audio_size), o.vit_heads);
+    if (arch == "ave_unequal") config.costs = {3, 1};
+    return finish(std::move(config), std::type_identity<ave::network>{});
+  }
   if (arch == "mmfi")
     return finish(mmfi::config(antialias, o.image_size.value_or(mmfi::default_image_size), o.vit_heads),
                   std::type_identity<mmfi::network>{});
@@ -116,7 +165,7 @@ decltype(auto) with_arch_config(const io::safetensors_file& file, bool antialias
                                  o.audio_size.value_or(digits::default_audio_size), o.vit_heads),
                   std::type_identity<digits::network>{});
   throw config_error("admn.config.arch",
-                     "unknown admn.arch '" + arch + "' (expected gtdm, ave, mmfi or digits)");
+                     "unknown admn.arch '" + arch + "' (expected gtdm, ave, ave_unequal, mmfi or digits)");
 }
 
 // The config of a file holding network type Net (e.g. gtdm::network), as
