@@ -29,6 +29,7 @@
 #include <admn/adaptive/layer_plan.hpp>
 #include <admn/error.hpp>
 #include <admn/kernels/parallel.hpp>
+#include <admn/kernels/precision.hpp>
 #include <admn/model/network.hpp>
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/workspace.hpp>
@@ -271,7 +272,8 @@ template <class Net>
     const auto& b = net.backbone(m);
     const auto& mc = net.config().modalities[m];
     s << names[m] << ":" << mc.instances << "x" << b.channels() << "x" << mc.image[0] << "x" << mc.image[1]
-      << " vit " << b.dim() << "x" << b.depth() << " tokens " << b.tokens() << "; ";
+      << " vit " << b.dim() << "x" << b.depth() << " tokens " << b.tokens() << " "
+      << kernels::to_string(mc.precision) << "; ";
   }
   s << "controller " << net.policy().macs(1) << " MAC; fusion+head "
     << net.fusion().macs(1) + net.head().macs(1) << " MAC";
