@@ -25,6 +25,7 @@
 #include <admn/models/gtdm.hpp>
 #include <admn/models/registry.hpp>
 
+#include "common/executors.hpp"
 #include "common/fma_peak.hpp"
 #include "common/random_model.hpp"
 #include "common/torch_gtdm.hpp"
@@ -178,7 +179,7 @@ row compare_block(const std::string& name, std::size_t dim, std::size_t heads, s
     fail(name + ": outputs disagree (admn " + std::to_string(err) + ", fused " + std::to_string(fused_err) +
          ")");
   std::vector<double> m;
-  admn::kernels::with_threads(threads, [&] {
+  admn::bench::executor_for(threads).run([&] {
     m = alternate({[&] {
                      std::copy(input.values().begin(), input.values().end(), x.values().begin());
                      block.forward(rows, batch, tokens, ws);
@@ -226,7 +227,7 @@ row compare_backbone(const std::string& name, std::size_t kept, int threads, int
   const double err = max_relative(to_torch(out), torch_ref::vit_forward(tvit, timage, run));
   if (err > 1e-4) fail(name + ": outputs disagree (" + std::to_string(err) + ")");
   std::vector<double> m;
-  admn::kernels::with_threads(threads, [&] {
+  admn::bench::executor_for(threads).run([&] {
     m = alternate({[&] { vit.forward(image.view(), run, out.view(), ws); },
                    [&] { (void)torch_ref::vit_forward(tvit, timage, run); }},
                   reps);
@@ -306,7 +307,7 @@ class gtdm_comparison {
     tensor logits(shape{1, net_.total_blocks()}), qoi(shape{1, net_.controller().qoi_count()});
     torch::NoGradGuard no_grad;
     std::vector<double> m;
-    admn::kernels::with_threads(threads, [&] {
+    admn::bench::executor_for(threads).run([&] {
       m = alternate({[&] { (void)net_.run(inputs(), {.budget = budget}, ws_); },
                      [&] { (void)torch_net_.forward(torch_rgb_, torch_depth_, budget); },
                      [&] { run_controller(logits, qoi); },
