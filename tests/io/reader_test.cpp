@@ -427,7 +427,7 @@ long resident_kib_of_mapping(const void* p) {
 
 }  // namespace
 
-TEST_CASE("reader: release() keeps every backend's bytes; a mapping's pages leave the resident set") {
+TEST_CASE("reader: release() keeps every backend's bytes, and a mapping's pages leave the resident set") {
   std::vector<float> big(std::size_t{1} << 20), small(3);  // 4 MiB, then a tensor sharing its last page
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<float>(i) * 0.5f;
   small = {1.0f, 2.0f, 3.0f};
