@@ -28,6 +28,7 @@
 #include <admn/models/registry.hpp>
 
 #include "../examples/tiny_model.hpp"
+#include "common/executors.hpp"
 #include "common/random_model.hpp"
 
 #include <benchmark/benchmark.h>
@@ -99,7 +100,7 @@ void heterogeneous_batch(benchmark::State& state) {
     vit.forward(images.view(), all, masked.view(), ws);
     t_masked.push_back(since_ms(start));
   };
-  admn::kernels::with_threads(threads, [&] {
+  admn::bench::executor_for(threads).run([&] {
     std::size_t round = 0;
     for (auto _ : state) {
       // Rotate the order so that drifting load does not favour one variant.
@@ -158,7 +159,7 @@ sweep_network make_sweep(std::shared_ptr<const Net> net, std::string description
   s.description = std::move(description);
   s.profile = [net](int threads) { return ad::profile(*net, threads); };
   s.run_ms = [net, d](std::size_t layers, int threads) {
-    return admn::kernels::with_threads(threads, [&] {
+    return admn::bench::executor_for(threads).run([&] {
       const auto start = clock_type::now();
       benchmark::DoNotOptimize(net->run(d->views, {.budget = layers}, d->ws));
       return since_ms(start);

@@ -35,6 +35,7 @@
 #include <admn/models/gtdm.hpp>
 #include <admn/models/registry.hpp>
 
+#include "common/executors.hpp"
 #include "common/fma_peak.hpp"
 #include "common/random_model.hpp"
 #include "common/torch_gtdm.hpp"
@@ -301,7 +302,7 @@ row compare_block(const std::string& name, const std::string& key, const block_w
                                          [&] { (void)tb.fused(tx); }};
   for (const auto& b : reduced) fns.push_back([&] { run(b); });
   std::vector<std::vector<double>> t;
-  admn::kernels::with_threads(threads, [&] { t = alternate(fns, reps); });
+  admn::bench::executor_for(threads).run([&] { t = alternate(fns, reps); });
   row r = make_row(name, key, threads, batch, 2.0 * double(block.macs(batch, tokens)) / 1e9, t, true, errs);
   r.runs[1].rel_err = err;
   r.runs[2].rel_err = fused_err;
@@ -402,7 +403,7 @@ row compare_backbone(const std::string& name, const std::string& key, const vit_
                                          [&] { (void)torch_ref::vit_forward(tvit, timage, run); }};
   for (const auto& v : reduced) fns.push_back([&] { v.forward(image.view(), run, out.view(), ws); });
   std::vector<std::vector<double>> t;
-  admn::kernels::with_threads(threads, [&] { t = alternate(fns, reps); });
+  admn::bench::executor_for(threads).run([&] { t = alternate(fns, reps); });
   const double gflop = 2.0 * double(kept * vit.block_macs(1) + vit.patch_embedding().macs(1, 224, 224)) / 1e9;
   row r = make_row(name, key, threads, 1, gflop, t, false, errs);
   r.runs[1].rel_err = err;
@@ -501,7 +502,7 @@ class gtdm_comparison {
     fns.push_back([&] { run_controller(logits, qoi); });
     fns.push_back([&] { (void)torch_net_.controller(torch_rgb_, torch_depth_); });
     std::vector<std::vector<double>> t;
-    admn::kernels::with_threads(threads, [&] { t = alternate(fns, reps); });
+    admn::bench::executor_for(threads).run([&] { t = alternate(fns, reps); });
     const std::vector<double> controller_torch = t.back();
     t.pop_back();
     const std::vector<double> controller_admn = t.back();

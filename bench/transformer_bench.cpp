@@ -11,6 +11,7 @@
 #include <admn/kernels/softmax.hpp>
 #include <admn/tensor/eigen.hpp>
 
+#include "common/executors.hpp"
 #include "common/fma_peak.hpp"
 #include "common/random_model.hpp"
 
@@ -63,7 +64,7 @@ void gemm(benchmark::State& state) {
                                     : admn::kernels::packed_weights_bf16();
   const admn::kernels::packed_weights_int8 packed_int8(w.data(), n, k, k);
   admn::tensor c(admn::shape{m, n});
-  admn::kernels::with_threads(1, [&] {
+  admn::bench::executor_for(1).run([&] {
     for (auto _ : state) {
       if constexpr (Impl == gemm_impl::eigen)
         admn::as_matrix(c.data(), m, n, n).noalias() =
@@ -168,7 +169,7 @@ void vit_b_block(benchmark::State& state) {
     state.counters["update_rel_err"] = std::sqrt(diff / update_norm);
   }
   auto x = input.clone();
-  admn::kernels::with_threads(threads, [&] {
+  admn::bench::executor_for(threads).run([&] {
     for (auto _ : state) {
       block.forward(x.view(), batch, 197, ws);
       benchmark::DoNotOptimize(x.data());
@@ -218,7 +219,7 @@ void vit_b_backbone(benchmark::State& state) {
   std::vector<std::size_t> blocks(kept);
   std::iota(blocks.begin(), blocks.end(), std::size_t{0});
   admn::workspace ws(vit.workspace_floats(batch, 224, 224));
-  admn::kernels::with_threads(threads, [&] {
+  admn::bench::executor_for(threads).run([&] {
     for (auto _ : state) {
       vit.forward(images.view(), blocks, out.view(), ws);
       benchmark::DoNotOptimize(out.data());

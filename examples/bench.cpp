@@ -17,15 +17,20 @@
 // of L between modalities is arbitrary; for GTDM and MM-Fi it does not change the cost.
 // --precision bf16 / int8 measures the opt-in bf16 or int8 backbone Linears
 // (kernels/gemm_bf16.hpp, kernels/gemm_int8.hpp); --bf16 is --precision bf16.
+// It ends with the process's resident memory (Linux only, from /proc/self/status):
+// after loading, steady (VmRSS after all runs) and peak (VmHWM), in MiB and as a
+// multiple of the model file's size. Each thread count runs in its own admn::executor.
 // Errors print an [admn.…] message on stderr and exit 1.
 #include <admn/adaptive/cost.hpp>
 #include <admn/adaptive/profile.hpp>
 #include <admn/io/safetensors.hpp>
+#include <admn/kernels/executor.hpp>
 #include <admn/kernels/parallel.hpp>
 #include <admn/kernels/precision.hpp>
 #include <admn/models/registry.hpp>
 
 #include "cli.hpp"
+#include "memory.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -193,8 +198,10 @@ int run(const arguments& args) {
           std::printf("%7s %4s  %-40s %13s %11s %9s %8s\n", "threads", "L", "plan", "controller_ms",
                       "backbone_ms", "total_ms", "GMAC");
           std::vector<row> rows;
+          const admn::examples::resident_memory loaded = admn::examples::resident();
           for (const int threads : args.threads) {
-            admn::kernels::with_threads(threads, [&] {
+            const admn::executor ex({.threads = threads});
+            ex.run([&] {
               const double controller_ms = time_ms(args.repeat, [&] {
                 net.controller().forward(ready_views, logits.view(), qoi.view(), controller_ws);
               });
@@ -217,6 +224,14 @@ int run(const arguments& args) {
                 std::fflush(stdout);
               }
             });
+          }
+          if (const auto now = admn::examples::resident(); now.known) {
+            const double file_mib = static_cast<double>(model->file_size()) / 1048576.0;
+            std::printf(
+                "resident memory (Linux VmHWM/VmRSS): model file %.1f MiB; after loading %.1f MiB (%.3fx); "
+                "steady %.1f MiB (%.3fx) after the runs; peak %.1f MiB (%.3fx)\n",
+                file_mib, loaded.now_mib, loaded.now_mib / file_mib, now.now_mib, now.now_mib / file_mib,
+                now.peak_mib, now.peak_mib / file_mib);
           }
           if (args.csv) {
             std::ofstream out(*args.csv, std::ios::trunc);

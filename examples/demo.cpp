@@ -22,7 +22,7 @@
 //             [--batch N] [--threads N] [--check FILE] [--precision fp32|bf16|int8] [--bf16]
 #include <admn/io/safetensors.hpp>
 #include <admn/io/weight_source.hpp>
-#include <admn/kernels/parallel.hpp>
+#include <admn/kernels/executor.hpp>
 #include <admn/kernels/precision.hpp>
 #include <admn/models/digits.hpp>
 #include <admn/models/registry.hpp>
@@ -347,7 +347,8 @@ int run(const options& o) {
   std::vector<row> rows;
   std::vector<evaluation> full;
   admn::workspace ws = model.make_workspace(o.batch);
-  admn::kernels::with_threads(o.threads, [&] {
+  const admn::executor ex({.threads = o.threads});
+  ex.run([&] {
     for (std::size_t s = 0; s < settings.size(); ++s) {
       const auto all = admn::adaptive::layer_plan::all(model.depths());
       full.push_back(evaluate(model, data, settings[s], {.plan = all}, o.batch, ws));

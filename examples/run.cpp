@@ -45,15 +45,17 @@
 #include <admn/adaptive/static_plan.hpp>
 #include <admn/io/safetensors.hpp>
 #include <admn/io/writer.hpp>
-#include <admn/kernels/parallel.hpp>
+#include <admn/kernels/executor.hpp>
 #include <admn/kernels/precision.hpp>
 #include <admn/models/preprocess.hpp>
 #include <admn/models/registry.hpp>
 
 #include "cli.hpp"
+#include "memory.hpp"
 
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -275,7 +277,8 @@ std::vector<admn::tensor> raw_inputs(const Net& net, const admn::io::safetensors
   }
 }
 
-int run(const arguments& args) {
+int load_and_run(const arguments& args) {
+  const auto start = std::chrono::steady_clock::now();
   const auto model =
       std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(args.model));
   const auto inputs =
@@ -286,6 +289,9 @@ int run(const arguments& args) {
       model, args.antialias,
       [&](const auto& net, const admn::io::weight_source&) {
         using net_type = std::decay_t<decltype(net)>;
+        const double load_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        const admn::examples::resident_memory loaded = admn::examples::resident();
         std::vector<admn::tensor> tensors;
         std::vector<admn::const_view> views;
         if (args.raw)
@@ -328,12 +334,10 @@ int run(const arguments& args) {
           choice = admn::adaptive::plan_for_latency(profile.ms, *args.latency_budget);
           options.budget = choice->layers;
           // Warm-up: the profile's figures are of warm runs (caches, workspace pages).
-          (void)admn::kernels::with_threads(args.threads, [&] { return net.run(views, options, ws); });
+          (void)net.run(views, options, ws);
         }
         admn::model::network_result result;
-        const double ms = admn::examples::elapsed_ms([&] {
-          result = admn::kernels::with_threads(args.threads, [&] { return net.run(views, options, ws); });
-        });
+        const double ms = admn::examples::elapsed_ms([&] { result = net.run(views, options, ws); });
 
         // layer_mask as U8 (B, M, depth): all backbones of ADMN have the same depth.
         const auto depths = net.depths();
@@ -387,9 +391,22 @@ int run(const arguments& args) {
                        ms <= *args.latency_budget ? "within budget" : "OVER budget");
         for (std::size_t b = 0; b < batch; ++b)
           std::fprintf(stderr, "  sample %zu: plan %s\n", b, result.orders[b].to_string().c_str());
+        if (const auto done = admn::examples::resident(); done.known)
+          std::fprintf(stderr,
+                       "  model %.1f MiB loaded in %.0f ms; resident %.1f MiB after loading (%.1f MiB of "
+                       "mapped files), %.1f MiB after the run, peak %.1f MiB = %.3fx the model file\n",
+                       static_cast<double>(model->file_size()) / 1048576.0, load_ms, loaded.now_mib,
+                       loaded.file_mib, done.now_mib, done.peak_mib,
+                       done.peak_mib * 1048576.0 / static_cast<double>(model->file_size()));
         return 0;
       },
       {}, args.precision);
+}
+
+int run(const arguments& args) {
+  // One executor: loading (weights are packed in parallel) and the run use its threads.
+  const admn::executor ex({.threads = args.threads});
+  return ex.run([&] { return load_and_run(args); });
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <admn/kernels/attention.hpp>
 #include <admn/kernels/batch_norm.hpp>
 #include <admn/kernels/conv2d.hpp>
+#include <admn/kernels/executor.hpp>
 #include <admn/kernels/gemm.hpp>
 #include <admn/kernels/gemm_bf16.hpp>
 #include <admn/kernels/gemm_int8.hpp>

@@ -11,8 +11,12 @@
 #include <bit>
 #include <cmath>
 #include <complex>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -401,5 +405,61 @@ TEST_CASE("reader: a large data section reads identically by every backend") {
     CHECK(reinterpret_cast<std::uintptr_t>(view->data()) % 64 == 0);
     CHECK(std::equal(view->begin(), view->end(), big.begin(), big.end()));
     CHECK(f->tensor("tail").bytes()[2] == std::byte{3});
+  }
+}
+
+namespace {
+
+// Resident KiB of the mapping that holds `p`, from /proc/self/smaps (Linux); -1 elsewhere.
+long resident_kib_of_mapping(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto at = reinterpret_cast<std::uintptr_t>(p);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    unsigned long begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &begin, &end) == 2 && line.find(':') > line.find('-'))
+      inside = begin <= at && at < end;
+    else if (long kib = 0; inside && std::sscanf(line.c_str(), "Rss: %ld kB", &kib) == 1)
+      return kib;
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("reader: release() keeps every backend's bytes, and a mapping's pages leave the resident set") {
+  std::vector<float> big(std::size_t{1} << 20), small(3);  // 4 MiB, then a tensor sharing its last page
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<float>(i) * 0.5f;
+  small = {1.0f, 2.0f, 3.0f};
+  const std::vector<admn::io::tensor_entry> entries{
+      {"big", dtype::f32, {big.size()}, std::as_bytes(std::span(big))},
+      {"small", dtype::f32, {3}, std::as_bytes(std::span(small))}};
+  temp_dir dir;
+  admn::io::save(dir / "m.safetensors", entries);
+  const auto bytes = read_file(dir / "m.safetensors");
+  const auto mapped = safetensors_file::open(dir / "m.safetensors");
+  const auto read = safetensors_file::open(dir / "m.safetensors", {.backend = backend::read});
+  const auto copied = safetensors_file::from_bytes(bytes);
+  const auto borrowed = safetensors_file::borrow(bytes);
+  CHECK(mapped.mapped());
+  for (const auto* f : {&read, &copied, &borrowed}) CHECK_FALSE(f->mapped());
+  for (const auto* f : {&mapped, &read, &copied, &borrowed}) {
+    const auto view = f->tensor("big").as<float>();
+    REQUIRE(view.has_value());
+    CHECK(std::equal(view->begin(), view->end(), big.begin(), big.end()));  // resident now
+    f->release(*f->find("big"));
+    f->release(*f->find("big"));                                            // twice is harmless
+    CHECK(std::equal(view->begin(), view->end(), big.begin(), big.end()));  // read back after release
+    f->release(*f->find("big"));
+    CHECK(f->tensor("small").as<float>()->back() == 3.0f);
+  }
+  const long before = resident_kib_of_mapping(mapped.tensor("big").bytes().data());
+  if (before >= 0) {  // Linux: the 4 MiB were resident after the last read, and are not now
+    CHECK(before < 64);
+    const auto again = *mapped.tensor("big").as<float>();
+    CHECK(std::equal(again.begin(), again.end(), big.begin(), big.end()));
+    CHECK(resident_kib_of_mapping(mapped.tensor("big").bytes().data()) >= 4096);
+    mapped.release(*mapped.find("big"));
+    CHECK(resident_kib_of_mapping(mapped.tensor("big").bytes().data()) < 64);
   }
 }

@@ -5,8 +5,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -210,4 +212,38 @@ TEST_CASE("weight_source: nearest keys rank by edit distance, ties by name") {
   CHECK(nearest == std::vector<std::string_view>{"abc", "abcd", "abce"});
   CHECK(admn::io::detail::edit_distance("kitten", "sitting", SIZE_MAX) == 3);
   CHECK(admn::io::detail::edit_distance("", "abc", SIZE_MAX) == 3);
+}
+
+TEST_CASE("weight_source: read() lends aligned F32 bytes without a copy, converts the rest, checks first") {
+  const checkpoint c;
+  const weight_source weights(c.file);
+  const auto stored = c.file->tensor("vision.blocks.3.attn.qkv.weight").bytes();
+  const float* seen = nullptr;
+  const float sum = weights.sub("vision.blocks.3.")
+                        .read("attn.qkv.weight", admn::shape{6, 4}, [&](std::span<const float> values) {
+                          seen = values.data();
+                          CHECK(values.size() == 24);
+                          return values[23] + values[1];
+                        });
+  CHECK(sum == 12.0f);
+  CHECK(static_cast<const void*>(seen) == static_cast<const void*>(stored.data()));  // the file's bytes
+  std::vector<float> brain;
+  weights.read("vision.brain", admn::shape{2},
+               [&](std::span<const float> values) { brain.assign(values.begin(), values.end()); });
+  CHECK(brain == std::vector<float>{1.0f, 3.0f});
+  const auto unused = weights.unused_keys();
+  CHECK(std::find(unused.begin(), unused.end(), "vision.blocks.3.attn.qkv.weight") == unused.end());
+  CHECK(std::find(unused.begin(), unused.end(), "vision.brain") == unused.end());
+
+  bool called = false;
+  CHECK(message_of([&] {
+          weights.read("head.weight", admn::shape{4, 2}, [&](std::span<const float>) { called = true; });
+        }) == "[admn.load.shape] tensor 'head.weight': expected [4,2], got [2,4]");
+  CHECK(message_of([&] {
+          weight_source(c.file, {.convert_half = false}).read("vision.half", admn::shape{3}, [&](auto) {
+            called = true;
+          });
+        }).rfind("[admn.load.dtype]", 0) == 0);
+  CHECK_FALSE(called);
+  CHECK(std::find(unused.begin(), unused.end(), "head.weight") != unused.end());
 }

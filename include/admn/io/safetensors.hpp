@@ -132,6 +132,7 @@ class safetensors_file {
       if (size < detail::length_prefix_bytes) (void)detail::check_length_prefix({}, size, options);
       auto map = std::make_shared<const detail::mapping>(fd.get(), static_cast<std::size_t>(size), path);
       file.adopt(map->bytes(), options);
+      file.mapping_ = map.get();
       file.owner_ = std::move(map);
       return file;
     }
@@ -222,6 +223,21 @@ class safetensors_file {
         t, data_.subspan(static_cast<std::size_t>(t.begin), static_cast<std::size_t>(t.byte_size())));
   }
 
+  // Residency hint once `t` (from this file's tensors()) has been copied out: with the
+  // mmap backend, drops the whole pages inside its bytes from the process's resident set
+  // (they stay in the page cache; a later read of the tensor faults them back, with the
+  // same bytes). Owned and borrowed bytes are left alone. Safe to call from many threads,
+  // also while other tensors are read.
+  void release(const tensor_info& t) const noexcept {
+    ADMN_ASSERT(&t >= tensors_.data() && &t < tensors_.data() + tensors_.size());
+    if (mapping_ == nullptr || t.byte_size() == 0) return;
+    const auto offset =
+        static_cast<std::size_t>(data_.data() - mapping_->bytes().data()) + static_cast<std::size_t>(t.begin);
+    mapping_->release(offset, static_cast<std::size_t>(t.byte_size()));
+  }
+  // True when the data are a mapping of the file (the mmap backend).
+  [[nodiscard]] bool mapped() const noexcept { return mapping_ != nullptr; }
+
   [[nodiscard]] std::size_t size() const noexcept { return tensors_.size(); }
   // N: the header's length in bytes, without the 8-byte length prefix.
   [[nodiscard]] std::uint64_t header_size() const noexcept { return header_size_; }
@@ -260,8 +276,9 @@ class safetensors_file {
     metadata_ = std::move(parsed.metadata);
   }
 
-  std::shared_ptr<const void> owner_;  // the mapping or owned buffer; null when borrowed
-  std::span<const std::byte> data_;    // the validated data section: [0, data_bytes_)
+  std::shared_ptr<const void> owner_;         // the mapping or owned buffer; null when borrowed
+  const detail::mapping* mapping_ = nullptr;  // owner_'s mapping (mmap backend), else null
+  std::span<const std::byte> data_;           // the validated data section: [0, data_bytes_)
   std::vector<tensor_info> tensors_;
   std::vector<std::size_t> by_offset_;
   std::optional<std::map<std::string, std::string>> metadata_;

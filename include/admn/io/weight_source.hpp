@@ -18,6 +18,10 @@
 // when weight_options::convert_half is set; every other dtype is an error, since admn
 // computes in f32 (docs/design.md "Numerics contract").
 //
+// Each load copies the tensor out, then drops its mapped pages from the resident set
+// (safetensors_file::release), so loading a model keeps about one copy of the weights
+// resident, not two.
+//
 // Copies of a source (and its sub() sources) share the file and one usage record; the
 // record is guarded by a mutex, so sources may load from several threads at once.
 #pragma once
@@ -33,6 +37,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -117,13 +122,29 @@ class weight_source {
   // `key` as an f32 tensor of shape `expected`; marks it used. Throws load_error
   // [admn.load.missing], [admn.load.shape], [admn.load.dtype] (checked in that order).
   [[nodiscard]] admn::tensor load(std::string_view key, const admn::shape& expected) const {
-    const tensor_info& t = require(key);
-    const auto stored = std::span<const std::uint64_t>(t.shape);
-    const auto wanted = expected.dims();
-    if (!std::equal(stored.begin(), stored.end(), wanted.begin(), wanted.end()))
-      throw load_error("admn.load.shape", "tensor " + detail::quote_name(t.name) + ": expected " +
-                                              expected.to_string() + ", got " + detail::dims_string(stored));
+    const tensor_info& t = require_shape(key, expected);
     return convert(t, expected);
+  }
+
+  // Calls fn(std::span<const float> values) with `key` (of shape `expected`, row-major)
+  // as f32 and returns its result: the file's bytes themselves when it stores aligned F32
+  // (no copy: for layers that re-lay weights out anyway), else a converted temporary.
+  // The span is valid during the call only; its mapped pages are released afterwards.
+  // Marks the key used; throws as load(key, expected), before calling fn.
+  template <class Fn>
+  decltype(auto) read(std::string_view key, const admn::shape& expected, Fn&& fn) const {
+    const tensor_info& t = require_shape(key, expected);
+    struct release_after {
+      const safetensors_file& file;
+      const tensor_info& t;
+      ~release_after() { file.release(t); }
+    } release{*file_, t};
+    if (const auto direct = file_->view(t).as<float>()) {
+      mark(t);
+      return std::forward<Fn>(fn)(*direct);
+    }
+    const admn::tensor copy = convert(t, expected);
+    return std::forward<Fn>(fn)(std::span<const float>(copy.values()));
   }
 
   // `key` as an f32 tensor of its stored shape (rank ≤ admn::max_rank); marks it used.
@@ -166,6 +187,16 @@ class weight_source {
     return full;
   }
 
+  const tensor_info& require_shape(std::string_view key, const admn::shape& expected) const {
+    const tensor_info& t = require(key);
+    const auto stored = std::span<const std::uint64_t>(t.shape);
+    const auto wanted = expected.dims();
+    if (!std::equal(stored.begin(), stored.end(), wanted.begin(), wanted.end()))
+      throw load_error("admn.load.shape", "tensor " + detail::quote_name(t.name) + ": expected " +
+                                              expected.to_string() + ", got " + detail::dims_string(stored));
+    return t;
+  }
+
   const tensor_info& require(std::string_view key) const {
     const std::string full = full_key(key);
     if (const tensor_info* t = file_->find(full)) return *t;
@@ -187,6 +218,7 @@ class weight_source {
     admn::tensor out(s);
     file_->view(t).to_f32(out.values());
     mark(t);
+    file_->release(t);  // copied: the mapped pages need not stay resident
     return out;
   }
 

@@ -106,6 +106,9 @@ void pack_columns(const float* v, std::size_t n, std::size_t k, std::size_t ldv,
   }
 }
 
+// Column panels one task packs at load time (a 3072 × 768 weight: 24 tasks).
+inline constexpr std::size_t pack_panels_per_task = 4;
+
 // W (n×k, row stride ldw) re-laid out once for the micro-kernel of `Arch`, owned.
 template <class Arch = default_arch>
 class packed_weights {
@@ -113,9 +116,14 @@ class packed_weights {
   static constexpr std::size_t panel = gemm_tile<Arch>::panel;
 
   packed_weights() = default;
+  // Packs in parallel, `pack_panels_per_task` panels per task (pure data movement: the
+  // result does not depend on the thread count).
   packed_weights(const float* w, std::size_t n, std::size_t k, std::size_t ldw)
       : n_(n), k_(k), data_(shape{packed_panels<Arch>::floats(n, k)}) {
-    pack_rows<Arch>(w, n, k, ldw, data_.data());
+    for_each_chunk(packed_panels<Arch>::count(n), pack_panels_per_task, [&](std::size_t p0, std::size_t p1) {
+      const std::size_t col = p0 * panel, cols = std::min(n, p1 * panel) - col;
+      pack_rows<Arch>(w + col * ldw, cols, k, ldw, data_.data() + p0 * k * panel);
+    });
   }
 
   [[nodiscard]] std::size_t n() const noexcept { return n_; }

@@ -45,14 +45,17 @@ class packed_weights_bf16 {
   packed_weights_bf16() = default;
   packed_weights_bf16(const float* w, std::size_t n, std::size_t k, std::size_t ldw)
       : n_(n), k_(k), words_(allocate(panels(n) * pairs(k) * panel)) {
-    for (std::size_t p = 0; p < panels(n); ++p)
-      for (std::size_t q = 0; q < pairs(k); ++q)
-        for (std::size_t j = 0; j < panel; ++j) {
-          const std::size_t col = p * panel + j, k0 = 2 * q, k1 = 2 * q + 1;
-          const std::uint32_t lo = col < n ? f32_to_bf16(w[col * ldw + k0]) : 0;
-          const std::uint32_t hi = col < n && k1 < k ? f32_to_bf16(w[col * ldw + k1]) : 0;
-          words_.get()[(p * pairs(k) + q) * panel + j] = lo | (hi << 16);
-        }
+    // In parallel, panel by panel (pure data movement: independent of the thread count).
+    for_each_chunk(panels(n), pack_panels_per_task, [&](std::size_t p0, std::size_t p1) {
+      for (std::size_t p = p0; p < p1; ++p)
+        for (std::size_t q = 0; q < pairs(k); ++q)
+          for (std::size_t j = 0; j < panel; ++j) {
+            const std::size_t col = p * panel + j, k0 = 2 * q, k1 = 2 * q + 1;
+            const std::uint32_t lo = col < n ? f32_to_bf16(w[col * ldw + k0]) : 0;
+            const std::uint32_t hi = col < n && k1 < k ? f32_to_bf16(w[col * ldw + k1]) : 0;
+            words_.get()[(p * pairs(k) + q) * panel + j] = lo | (hi << 16);
+          }
+    });
   }
 
   [[nodiscard]] std::size_t n() const noexcept { return n_; }

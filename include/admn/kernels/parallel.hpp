@@ -1,9 +1,10 @@
-// admn/kernels/parallel.hpp — the only header that includes oneTBB.
+// admn/kernels/parallel.hpp — chunked parallel loops (with kernels/executor.hpp, the only
+// headers that include oneTBB).
 //
 // Work is split into chunks whose boundaries depend only on the problem size,
 // never on the number of threads, so every result is bit-identical whatever the
 // thread count: a thread count changes who computes a chunk, not how.
-// Threads come from the caller's tbb::task_arena (see model run options).
+// Threads come from the caller's arena: an admn::executor (kernels/executor.hpp).
 #pragma once
 
 #include <oneapi/tbb/blocked_range.h>
@@ -34,7 +35,9 @@ void for_each_chunk(std::size_t count, std::size_t chunk, Fn&& fn) {
       oneapi::tbb::simple_partitioner());
 }
 
-// Runs fn() inside an arena of `threads` threads (0 = all cores).
+// Runs fn() inside a fresh arena of `threads` threads (0 = all cores), built and torn
+// down on every call: for tests and one-off calls. Programs hold an admn::executor
+// (kernels/executor.hpp) and call its run() instead.
 template <class Fn>
 decltype(auto) with_threads(int threads, Fn&& fn) {
   oneapi::tbb::task_arena arena(threads > 0 ? threads : oneapi::tbb::task_arena::automatic);

@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <variant>
 
@@ -39,31 +40,20 @@ class linear {
   // or int8 with more than kernels::int8_max_k inputs.
   linear(const tensor& weight, std::optional<tensor> bias,
          kernels::precision precision = kernels::precision::fp32)
-      : bias_(std::move(bias)) {
-    if (weight.shape().rank() != 2)
-      throw shape_error("admn.linear.shape", "weight must be (out, in), got " + weight.shape().to_string());
-    kernels::require_available(precision);
-    const std::size_t out = weight.shape()[0], in = weight.shape()[1];
-    if (precision == kernels::precision::bf16)
-      packed_ = kernels::packed_weights_bf16(weight.data(), out, in, in);
-    else if (precision == kernels::precision::int8)
-      packed_ = kernels::packed_weights_int8(weight.data(), out, in, in);
-    else
-      packed_ = kernels::packed_weights<>(weight.data(), out, in, in);
-    if (bias_ && !(bias_->shape() == shape{out_features()}))
-      throw shape_error("admn.linear.shape", "bias must be [" + std::to_string(out_features()) + "], got " +
-                                                 bias_->shape().to_string());
-  }
+      : linear(pack(weight, precision), std::move(bias)) {}
 
   // Binds `weight` (and `bias` when spec.bias) under `w`'s prefix with shape checks.
+  // The weight is packed straight from the file's bytes (no f32 copy when stored as F32).
   static linear load(const io::weight_source& w, const linear_spec& spec = {}) {
     const auto stored = w.shape_of("weight");
     const std::size_t out = spec.out ? spec.out : (stored.size() == 2 ? stored[0] : 0);
     const std::size_t in = spec.in ? spec.in : (stored.size() == 2 ? stored[1] : 0);
-    tensor weight = w.load("weight", shape{out, in});
+    packed packed_weight = w.read("weight", shape{out, in}, [&](std::span<const float> values) {
+      return pack(values.data(), out, in, spec.precision);
+    });
     std::optional<tensor> bias;
     if (spec.bias) bias = w.load("bias", shape{out});
-    return linear(std::move(weight), std::move(bias), spec.precision);
+    return linear(std::move(packed_weight), std::move(bias));
   }
 
   [[nodiscard]] std::size_t in_features() const noexcept {
@@ -104,7 +94,31 @@ class linear {
   }
 
  private:
-  std::variant<kernels::packed_weights<>, kernels::packed_weights_bf16, kernels::packed_weights_int8> packed_;
+  using packed =
+      std::variant<kernels::packed_weights<>, kernels::packed_weights_bf16, kernels::packed_weights_int8>;
+
+  linear(packed weights, std::optional<tensor> bias) : packed_(std::move(weights)), bias_(std::move(bias)) {
+    if (bias_ && !(bias_->shape() == shape{out_features()}))
+      throw shape_error("admn.linear.shape", "bias must be [" + std::to_string(out_features()) + "], got " +
+                                                 bias_->shape().to_string());
+  }
+
+  static packed pack(const tensor& weight, kernels::precision precision) {
+    if (weight.shape().rank() != 2)
+      throw shape_error("admn.linear.shape", "weight must be (out, in), got " + weight.shape().to_string());
+    return pack(weight.data(), weight.shape()[0], weight.shape()[1], precision);
+  }
+
+  // Config error [admn.config.precision] for bf16 in a build without AVX512-BF16, or int8
+  // with more than kernels::int8_max_k inputs.
+  static packed pack(const float* w, std::size_t out, std::size_t in, kernels::precision precision) {
+    kernels::require_available(precision);
+    if (precision == kernels::precision::bf16) return kernels::packed_weights_bf16(w, out, in, in);
+    if (precision == kernels::precision::int8) return kernels::packed_weights_int8(w, out, in, in);
+    return kernels::packed_weights<>(w, out, in, in);
+  }
+
+  packed packed_;
   std::optional<tensor> bias_;
 };
 

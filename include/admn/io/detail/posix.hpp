@@ -120,6 +120,25 @@ class mapping {
     return {static_cast<const std::byte*>(address_), size_};
   }
 
+  // Drops the whole pages inside [offset, offset + count) from this process's resident
+  // set. The mapping is private, read-only and never written, so its pages are the file's
+  // (page cache) pages: a later access faults them back in with the same bytes. Pages
+  // only partly inside the range stay: dropping a page a neighbour is read from would
+  // bring it back, with its surroundings (the kernel maps pages around a fault), so that
+  // a few released pages would stay resident for good. Best effort: an madvise failure
+  // changes residency only, never contents, so it is ignored.
+  void release(std::size_t offset, std::size_t count) const noexcept {
+    static const std::size_t page = page_size();
+    const auto base = reinterpret_cast<std::uintptr_t>(address_);  // page-aligned (mmap)
+    const std::size_t first = (offset + page - 1) / page * page, last = (offset + count) / page * page;
+    if (last > first) (void)::madvise(reinterpret_cast<void*>(base + first), last - first, MADV_DONTNEED);
+  }
+
+  [[nodiscard]] static std::size_t page_size() noexcept {
+    const long page = ::sysconf(_SC_PAGESIZE);
+    return page > 0 ? static_cast<std::size_t>(page) : 4096;
+  }
+
  private:
   void* address_ = nullptr;
   std::size_t size_;
