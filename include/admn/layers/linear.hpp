@@ -22,8 +22,9 @@
 namespace admn::layers {
 
 struct linear_spec {
-  std::size_t in = 0;   // 0: take from the weight
-  std::size_t out = 0;  // 0: take from the weight
+  // Unset: take from the weight. A set size is checked, so a computed 0 is an error, not a default.
+  std::optional<std::size_t> in{};
+  std::optional<std::size_t> out{};
   bool bias = true;
   kernels::precision precision = kernels::precision::fp32;
 };
@@ -39,6 +40,9 @@ class linear {
       throw shape_error("admn.linear.shape", "weight must be (out, in), got " + weight.shape().to_string());
     kernels::require_available(precision);
     const std::size_t out = weight.shape()[0], in = weight.shape()[1];
+    if (out == 0 || in == 0)
+      throw shape_error("admn.linear.shape",
+                        "weight must have at least one row and column, got " + weight.shape().to_string());
     if (precision == kernels::precision::bf16)
       packed_ = kernels::packed_weights_bf16(weight.data(), out, in, in);
     else
@@ -51,8 +55,8 @@ class linear {
   // Binds `weight` (and `bias` when spec.bias) under `w`'s prefix with shape checks.
   static linear load(const io::weight_source& w, const linear_spec& spec = {}) {
     const auto stored = w.shape_of("weight");
-    const std::size_t out = spec.out ? spec.out : (stored.size() == 2 ? stored[0] : 0);
-    const std::size_t in = spec.in ? spec.in : (stored.size() == 2 ? stored[1] : 0);
+    const std::size_t out = spec.out.value_or(stored.size() == 2 ? stored[0] : 0);
+    const std::size_t in = spec.in.value_or(stored.size() == 2 ? stored[1] : 0);
     tensor weight = w.load("weight", shape{out, in});
     std::optional<tensor> bias;
     if (spec.bias) bias = w.load("bias", shape{out});

@@ -23,6 +23,7 @@
 #include <admn/io/weight_source.hpp>
 #include <admn/kernels/parallel.hpp>
 #include <admn/model/components.hpp>
+#include <admn/model/input_checks.hpp>
 #include <admn/model/modality.hpp>
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/workspace.hpp>
@@ -63,6 +64,7 @@ struct run_options {
   std::optional<std::size_t> budget{};
   std::optional<adaptive::layer_plan> plan{};
   std::vector<adaptive::layer_plan> plans{};  // per sample; overrides `plan`
+  bool check_finite = false;  // reject NaN/±Inf inputs (argument_error [admn.network.nonfinite])
 };
 
 // The outputs of one run, for a batch of B samples.
@@ -191,9 +193,10 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
     }
     std::vector<vit_backbone> backbones;
     for (std::size_t m = 0; m < modality_count; ++m)
-      backbones.push_back(vit_backbone::load(
-          w.sub(config.modalities[m].backbone_prefix),
-          {.heads = config.modalities[m].heads, .precision = config.modalities[m].precision}));
+      backbones.push_back(vit_backbone::load(w.sub(config.modalities[m].backbone_prefix),
+                                             {.heads = config.modalities[m].heads,
+                                              .precision = config.modalities[m].precision,
+                                              .image = config.modalities[m].image}));
 
     std::vector<controller_input> controller_inputs;
     for (std::size_t m = 0; m < modality_count; ++m) {
@@ -248,6 +251,17 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
     return total;
   }
 
+  // The input shape of each modality (model/input_checks.hpp), for checks before a run.
+  [[nodiscard]] std::array<input_spec, modality_count> input_specs() const {
+    const auto names = modality_names();
+    std::array<input_spec, modality_count> specs{};
+    for_each_modality([&]<class M>(std::size_t m, std::type_identity<M>) {
+      const auto& mc = config_.modalities[m];
+      specs[m] = {names[m], mc.instances, M::input_channels, mc.image[0], mc.image[1]};
+    });
+    return specs;
+  }
+
   // A workspace large enough for batches of up to `batch` samples.
   [[nodiscard]] workspace make_workspace(std::size_t batch = 1) const {
     return workspace(workspace_floats(batch));
@@ -279,6 +293,7 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
   [[nodiscard]] network_result run(std::span<const const_view> inputs, const run_options& options,
                                    workspace& ws) const {
     const std::size_t batch = check_inputs(inputs);
+    if (options.check_finite) model::check_finite(inputs, input_specs());
     workspace::scope scope(ws);
     network_result result;
 
@@ -389,30 +404,8 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
   }
 
   std::size_t check_inputs(std::span<const const_view> inputs) const {
-    if (inputs.size() != modality_count)
-      throw shape_error("admn.network.inputs", "expected " + std::to_string(modality_count) +
-                                                   " inputs, got " + std::to_string(inputs.size()));
-    const auto names = modality_names();
-    std::size_t batch = 0;
-    for_each_modality([&]<class M>(std::size_t m, std::type_identity<M>) {
-      const auto& mc = config_.modalities[m];
-      const const_view in = inputs[m];
-      const bool ok = in.rank() == 5 && in.extent(1) == mc.instances && in.extent(2) == M::input_channels &&
-                      in.extent(3) == mc.image[0] && in.extent(4) == mc.image[1] && in.is_contiguous() &&
-                      in.extent(0) > 0;
-      if (!ok)
-        throw shape_error("admn.network.input",
-                          "input '" + std::string(names[m]) + "' must be a contiguous [B," +
-                              std::to_string(mc.instances) + "," + std::to_string(M::input_channels) + "," +
-                              std::to_string(mc.image[0]) + "," + std::to_string(mc.image[1]) + "], got " +
-                              in.shape().to_string());
-      if (m == 0) batch = in.extent(0);
-      if (in.extent(0) != batch)
-        throw shape_error("admn.network.batch", "input '" + std::string(names[m]) + "' has batch " +
-                                                    std::to_string(in.extent(0)) + ", input '" +
-                                                    std::string(names[0]) + "' has " + std::to_string(batch));
-    });
-    return batch;
+    const auto specs = input_specs();
+    return check_input_shapes(inputs, specs);
   }
 
   std::vector<adaptive::layer_plan> plans_for(std::size_t batch,
@@ -445,12 +438,13 @@ requires controller_type<Controller> && fusion_type<Fusion> && head_type<Head> &
     if (!controller_)
       throw argument_error("admn.network.budget",
                            "this network has no controller: give a plan instead of a budget");
-    // Only a budget runs the controller: a given plan bypasses it (and its cost).
+    // Only a budget runs the controller: a given plan bypasses it (and its cost). The
+    // budget is checked first.
+    const adaptive::top_l_selector selector(depth_span, *options.budget);
     result.controller_logits = tensor(shape{batch, total_blocks()});
     result.qoi = tensor(shape{batch, controller_->qoi_count()});
     controller_->forward(std::span<const const_view>(ready.data(), ready.size()),
                          result.controller_logits.view(), result.qoi.view(), ws);
-    const adaptive::top_l_selector selector(depth_span, *options.budget);
     for (std::size_t b = 0; b < batch; ++b)
       plans.push_back(selector.select(
           std::span<const float>(result.controller_logits.data() + b * total_blocks(), total_blocks())));
