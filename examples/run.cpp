@@ -4,6 +4,7 @@
 //            [--budget L[,L1…] [--costs C0,C1…] [--sample SEED [--temperature T] [--noise-scale S]]
 //             | --plan SPEC | --latency-budget MS [--profile FILE]] [--shuffle SEED]
 //            [--threads N] [--no-antialias] [--precision fp32|bf16|int8] [--bf16] [--raw]
+//            [--read] [--allow-nonfinite]
 //
 // The network is chosen by the model's `admn.arch` metadata (gtdm, ave, ave_unequal, mmfi, digits). IN holds
 // one F32 tensor per modality, named as the modality (gtdm: zed_camera_left, realsense_camera_depth; ave:
@@ -39,7 +40,16 @@
 // depth.raw RGB — and F32 waveforms (B, samples) at 16 kHz (ave: audio.raw; an optional
 // __metadata__ "sample_rate" must then say 16000). They are preprocessed as ADMN's data loaders
 // do (docs/numerics.md §6; --no-antialias also applies to their resize) and then run.
-// Errors print an [admn.…] message on stderr and exit 1.
+// --read reads the files into memory instead of mapping them: a mapped file that another
+// process truncates while admn-run runs kills it with SIGBUS (as for every mapping), a
+// read one cannot change under it (a truncation during the read is an [admn.safetensors.io]
+// error). Inputs holding NaN or ±Inf are rejected ([admn.network.nonfinite]), and so are
+// outputs that overflow to NaN or ±Inf from finite inputs such as 3e38
+// ([admn.run.nonfinite_output]), unless --allow-nonfinite. Everything that can be checked before the
+// inference is: arguments, the output path (never one of the input files, compared by device and inode; never
+// a symbolic link; a replaced output keeps its permissions), input shapes and values, the budget. Tensors of
+// the model file that the network does not use are listed as a warning. Errors print an [admn.…] message on
+// stderr and exit 1.
 #include <admn/adaptive/planner.hpp>
 #include <admn/adaptive/profile.hpp>
 #include <admn/adaptive/static_plan.hpp>
@@ -53,9 +63,15 @@
 #include "cli.hpp"
 #include "memory.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -81,6 +97,8 @@ struct arguments {
   bool antialias = true;
   bool raw = false;
   bool nearest_trained = false;
+  bool read = false;             // the read() backend instead of mmap
+  bool allow_nonfinite = false;  // pass NaN/±Inf inputs to the network
   admn::kernels::precision precision = admn::kernels::precision::fp32;
 };
 
@@ -108,7 +126,9 @@ constexpr const char* usage =
     "  --precision P        the backbones' Linears: fp32 (default), bf16 (AVX512-BF16; ~1e-3 relative\n"
     "                       error) or int8 (per-channel weights, per-token activations; ~1e-2)\n"
     "  --bf16               --precision bf16\n"
-    "  --raw                IN holds raw frames (U8) and audio (F32, 16 kHz) named <modality>.raw\n";
+    "  --raw                IN holds raw frames (U8) and audio (F32, 16 kHz) named <modality>.raw\n"
+    "  --read               read the files into memory instead of mapping them (safe if they change)\n"
+    "  --allow-nonfinite    run inputs holding NaN or Inf, write NaN or Inf outputs (rejected by default)\n";
 
 double parse_ms(std::string_view flag, std::string_view text) {
   double value = 0.0;
@@ -154,9 +174,12 @@ arguments parse(int argc, char** argv) {
       a.latency_budget = parse_ms(flag, value());
     else if (flag == "--profile")
       a.profile = std::string(value());
-    else if (flag == "--threads")
-      a.threads = static_cast<int>(admn::examples::parse_count(flag, value()));
-    else if (flag == "--nearest-trained")
+    else if (flag == "--threads") {
+      const std::size_t n = admn::examples::parse_count(flag, value());
+      if (n > 1024)
+        throw admn::argument_error("admn.cli.value", "--threads " + std::to_string(n) + " is too many");
+      a.threads = static_cast<int>(n);
+    } else if (flag == "--nearest-trained")
       a.nearest_trained = true;
     else if (flag == "--no-antialias")
       a.antialias = false;
@@ -166,6 +189,10 @@ arguments parse(int argc, char** argv) {
       a.precision = admn::kernels::precision::bf16;
     else if (flag == "--raw")
       a.raw = true;
+    else if (flag == "--read")
+      a.read = true;
+    else if (flag == "--allow-nonfinite")
+      a.allow_nonfinite = true;
     else
       throw admn::examples::unknown_flag(flag);
   }
@@ -183,8 +210,6 @@ arguments parse(int argc, char** argv) {
                                "--sample and --costs choose among blocks: not with --plan");
   if (a.profile && !a.latency_budget)
     throw admn::argument_error("admn.cli.conflict", "--profile is used with --latency-budget only");
-  if (a.threads > 1024)
-    throw admn::argument_error("admn.cli.value", "--threads " + std::to_string(a.threads) + " is too many");
   return a;
 }
 
@@ -277,21 +302,59 @@ std::vector<admn::tensor> raw_inputs(const Net& net, const admn::io::safetensors
   }
 }
 
+// The output path, checked before anything runs: not one of the input files (same device
+// and inode, whatever the spelling or links), not a symbolic link (replacing it would
+// silently cut the link), not a directory, in an existing writable directory. Returns the
+// permission bits of an existing output, to keep them when it is replaced.
+std::optional<mode_t> check_output(const arguments& args) {
+  const auto fail = [&](const std::string& why) {
+    throw admn::argument_error("admn.cli.output", "--output '" + args.output + "' " + why);
+  };
+  struct stat out {};
+  if (::lstat(args.output.c_str(), &out) != 0) {
+    if (errno != ENOENT) fail(std::string("cannot be examined: ") + std::strerror(errno));
+    const std::filesystem::path parent = std::filesystem::path(args.output).parent_path();
+    const std::string dir = parent.empty() ? "." : parent.string();
+    struct stat d {};
+    if (::stat(dir.c_str(), &d) != 0 || !S_ISDIR(d.st_mode)) fail("is in a directory that does not exist");
+    if (::access(dir.c_str(), W_OK) != 0) fail("is in a directory that is not writable");
+    return std::nullopt;
+  }
+  if (S_ISLNK(out.st_mode)) fail("is a symbolic link: give the file it points to");
+  if (!S_ISREG(out.st_mode)) fail("exists and is not a regular file");
+  for (const auto& [flag, path] : {std::pair{"--model", &args.model}, {"--input", &args.input}}) {
+    struct stat in {};
+    if (::stat(path->c_str(), &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+      fail(std::string("is the file given to ") + flag + ": refusing to overwrite an input");
+  }
+  return out.st_mode & 07777;
+}
+
 int load_and_run(const arguments& args) {
   const auto start = std::chrono::steady_clock::now();
+  const std::optional<mode_t> output_mode = check_output(args);
+  const admn::io::open_options open{.backend = args.read ? admn::io::backend::read : admn::io::backend::mmap};
   const auto model =
-      std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(args.model));
+      std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(args.model, open));
   const auto inputs =
-      std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(args.input));
+      std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(args.input, open));
   const admn::io::weight_source input_source(inputs);
 
   return admn::models::with_network(
       model, args.antialias,
-      [&](const auto& net, const admn::io::weight_source&) {
+      [&](const auto& net, const admn::io::weight_source& weights) {
         using net_type = std::decay_t<decltype(net)>;
         const double load_ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
         const admn::examples::resident_memory loaded = admn::examples::resident();
+        // Unused tensors are reported, not rejected: checkpoints carry extras (optimizer
+        // state, heads of other tasks) that do not change what the network computes.
+        if (const auto unused = weights.unused_keys(); !unused.empty()) {
+          std::fprintf(stderr, "admn-run: warning: %zu tensors of the model are not used:", unused.size());
+          for (std::size_t i = 0; i < unused.size() && i < 8; ++i)
+            std::fprintf(stderr, " '%s'", unused[i].c_str());
+          std::fprintf(stderr, "%s\n", unused.size() > 8 ? " ..." : "");
+        }
         std::vector<admn::tensor> tensors;
         std::vector<admn::const_view> views;
         if (args.raw)
@@ -305,8 +368,11 @@ int load_and_run(const arguments& args) {
             tensors.push_back(input_source.load(name));
           }
         for (const auto& t : tensors) views.push_back(t.view());
+        // Inputs, then the budget, before any workspace is sized from them or anything runs.
+        const auto specs = net.input_specs();
+        const std::size_t batch = admn::model::check_input_shapes(views, specs);
+        if (!args.allow_nonfinite) admn::model::check_finite(views, specs);
 
-        const std::size_t batch = views.front().rank() > 0 ? views.front().extent(0) : 1;
         admn::model::run_options options;
         if (args.budgets.size() == 1)
           options.budget = args.budgets.front();
@@ -324,6 +390,15 @@ int load_and_run(const arguments& args) {
           const auto depths = net.depths();
           options.plan = admn::adaptive::parse_ordered_plan(*args.plan, depths);
         }
+        // Budgets (and costs) are checked before any compute, as inputs and paths are.
+        if (options.budget || !options.budgets.empty()) {
+          const auto depths = net.depths();
+          (void)admn::model::call_selectors({.inputs = {},
+                                             .batch = batch,
+                                             .depths = depths,
+                                             .costs = net.config().costs,
+                                             .options = options});
+        }
         admn::workspace ws = net.make_workspace(batch);
         std::optional<admn::adaptive::budget_choice> choice;
         if (args.latency_budget) {
@@ -339,6 +414,16 @@ int load_and_run(const arguments& args) {
         admn::model::network_result result;
         const double ms = admn::examples::elapsed_ms([&] { result = net.run(views, options, ws); });
 
+        // Finite inputs can still overflow the network's arithmetic (3e38 in an image):
+        // NaN or ±Inf outputs are an error, not a result, unless --allow-nonfinite.
+        if (!args.allow_nonfinite)
+          for (const auto& [name, t] : result.outputs)
+            for (std::size_t i = 0; i < t.size(); ++i)
+              if (!std::isfinite(t.data()[i]))
+                throw admn::argument_error(
+                    "admn.run.nonfinite_output",
+                    "output '" + name + "' of sample " + std::to_string(i * batch / t.size()) + " is " +
+                        std::to_string(t.data()[i]) + ": the inputs overflow the network's arithmetic");
         // layer_mask as U8 (B, M, depth): all backbones of ADMN have the same depth.
         const auto depths = net.depths();
         const std::size_t depth = *std::max_element(depths.begin(), depths.end());
@@ -366,6 +451,7 @@ int load_and_run(const arguments& args) {
         }
         for (const auto& [name, t] : result.outputs) entries.push_back(admn::io::entry(name, t));
         admn::io::save(args.output, entries, {{"admn.arch", admn::models::arch_of(*model)}});
+        if (output_mode) ::chmod(args.output.c_str(), *output_mode);
 
         std::string what = args.plan ? "plan " + *args.plan : "budget ";
         if (!args.plan) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the safetensors loader with libFuzzer (clang-14, ASan + UBSan).
-#   tools/fuzz.sh [TARGET|all] [SECONDS]     targets: load, header; default: all 60
+# Fuzzes the safetensors loader and the layers after it with libFuzzer (clang-14, ASan + UBSan).
+#   tools/fuzz.sh [TARGET|all] [SECONDS]     targets: load, header, network; default: all 60
 # Builds with the CMake preset `fuzz` (build/fuzz), installs clang first if missing
 # (tools/deps.sh fuzz), then runs each target for SECONDS, one after another. New inputs go
 # to build/fuzz/work/TARGET (the committed seeds in tests/fuzz/corpus stay untouched);
@@ -13,9 +13,9 @@ cd "$(dirname "$0")/.."
 target=${1:-all}
 seconds=${2:-60}
 case "$target" in
-  all) targets=(load header) ;;
-  load|header) targets=("$target") ;;
-  *) echo "tools/fuzz.sh: unknown target '$target' (load, header, all)" >&2; exit 2 ;;
+  all) targets=(load header network) ;;
+  load|header|network) targets=("$target") ;;
+  *) echo "tools/fuzz.sh: unknown target '$target' (load, header, network, all)" >&2; exit 2 ;;
 esac
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "tools/fuzz.sh: SECONDS must be a number" >&2; exit 2; }
 
@@ -32,12 +32,15 @@ for t in "${targets[@]}"; do
   mkdir -p "$work" "$artifacts"
   inputs=("tests/fuzz/corpus/$t")
   [ -d "tests/fuzz/regressions/$t" ] && inputs+=("tests/fuzz/regressions/$t")
+  dict=()
+  [ "$t" != network ] && dict=(-dict=tests/fuzz/safetensors.dict)
   echo "== fuzz_$t for ${seconds}s"
   # Limits: a run that needs > 2 GB, a single allocation > 512 MB, or 10 s for one input
-  # is a finding — the loader must never allocate from a declared size or hang.
+  # is a finding — the loader must never allocate from a declared size or hang, nor
+  # the network from a hostile shape.
   # shellcheck disable=SC2086
   if ! "build/fuzz/tests/fuzz/fuzz_$t" "$work" "${inputs[@]}" \
-      -dict=tests/fuzz/safetensors.dict -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+      "${dict[@]}" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
       -rss_limit_mb=2048 -malloc_limit_mb=512 -print_final_stats=1 \
       -artifact_prefix="$artifacts/" ${FUZZ_FLAGS:-}; then
     echo "fuzz_$t: FINDING — see $artifacts/" >&2

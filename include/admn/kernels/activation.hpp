@@ -2,7 +2,7 @@
 //
 //   gelu_erf   y = x/2 · (1 + erf(x/√2))                      nn.GELU() (docs/numerics.md §0: exact form)
 //   gelu_tanh  y = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³)))  nn.GELU(approximate='tanh')
-//   relu       y = max(x, 0)
+//   relu       y = max(x, 0), NaN for NaN (as torch.relu)
 //   leaky_relu y = x ≥ 0 ? x : slope·x                        nn.LeakyReLU(0.01) in the adapters (§5.1)
 //   prelu      y = x ≥ 0 ? x : a·x, a learned                  nn.PReLU() (one slope; LayerCollapse,
 //                                                             Shabgahi et al.: a → 1 makes it linear)
@@ -37,7 +37,7 @@ template <class Arch>
     case activation::none:
       return x;
     case activation::relu:
-      return xsimd::max(x, batch(0.0f));
+      return xsimd::max(batch(0.0f), x);  // operand order keeps NaN, as torch.relu does
     case activation::leaky_relu:
     case activation::prelu:
       return xsimd::select(x >= batch(0.0f), x, x * batch(f.slope));
@@ -60,7 +60,7 @@ namespace reference {
     case activation::none:
       return x;
     case activation::relu:
-      return x > 0.0f ? x : 0.0f;
+      return x < 0.0f ? 0.0f : x;  // NaN stays NaN, as torch.relu
     case activation::leaky_relu:
     case activation::prelu:
       return x >= 0.0f ? x : x * f.slope;

@@ -48,7 +48,8 @@ class multi_head_attention {
   }
 
   static multi_head_attention load(const io::weight_source& w, const attention_keys& keys,
-                                   const attention_spec& spec, std::size_t dim = 0) {
+                                   const attention_spec& spec,
+                                   std::optional<std::size_t> dim = std::nullopt) {
     linear qkv =
         linear::load(w.sub(keys.qkv), {.in = dim, .bias = spec.qkv_bias, .precision = spec.precision});
     linear out = linear::load(w.sub(keys.out), {.out = qkv.in_features(), .precision = spec.precision});

@@ -22,7 +22,7 @@
 namespace admn::layers {
 
 struct batch_norm2d_config {
-  std::size_t channels = 0;  // 0: taken from running_mean
+  std::optional<std::size_t> channels{};  // unset: taken from running_mean (a set 0 is an error)
   double eps = 1e-5;
   bool affine = true;  // nn.BatchNorm2d(affine=…): γ and β exist
   bool relu = false;   // fuse the ReLU that follows
@@ -57,8 +57,10 @@ class batch_norm2d {
 
   // Binds the BatchNorm2d keys under `w`'s prefix (see the file comment).
   [[nodiscard]] static batch_norm2d load(const io::weight_source& w, const batch_norm2d_config& config = {}) {
-    std::size_t channels = config.channels;
-    if (channels == 0) {
+    std::size_t channels = 0;
+    if (config.channels) {
+      channels = *config.channels;
+    } else {
       const auto stored = w.shape_of("running_mean");
       channels = stored.size() == 1 ? stored[0] : 0;
     }

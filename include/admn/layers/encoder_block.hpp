@@ -16,6 +16,7 @@
 #include <admn/tensor/workspace.hpp>
 
 #include <cstdint>
+#include <optional>
 
 namespace admn::layers {
 
@@ -40,7 +41,9 @@ class encoder_block {
                         "norms, attention and MLP disagree on the width " + std::to_string(d));
   }
 
-  static encoder_block load(const io::weight_source& w, const encoder_block_spec& spec, std::size_t dim = 0) {
+  // `dim` (when given) is checked against the weights; unset, it is taken from them.
+  static encoder_block load(const io::weight_source& w, const encoder_block_spec& spec,
+                            std::optional<std::size_t> dim = std::nullopt) {
     const bool timm = spec.flavour == block_flavour::timm;
     layer_norm norm1 = layer_norm::load(w.sub(timm ? "norm1." : "0.norm."), dim, spec.eps);
     const attention_keys keys =

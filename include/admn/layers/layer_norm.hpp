@@ -11,6 +11,7 @@
 #include <admn/tensor/tensor.hpp>
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace admn::layers {
@@ -25,13 +26,14 @@ class layer_norm {
                                                      beta_.shape().to_string());
   }
 
-  // Binds `weight` and `bias`, both [dim] (dim 0: from the weight).
-  static layer_norm load(const io::weight_source& w, std::size_t dim = 0, float eps = 1e-5f) {
-    if (dim == 0) {
+  // Binds `weight` and `bias`, both [dim] (dim unset: from the weight).
+  static layer_norm load(const io::weight_source& w, std::optional<std::size_t> dim = std::nullopt,
+                         float eps = 1e-5f) {
+    if (!dim) {
       const auto stored = w.shape_of("weight");
       dim = stored.size() == 1 ? stored[0] : 0;
     }
-    return layer_norm(w.load("weight", shape{dim}), w.load("bias", shape{dim}), eps);
+    return layer_norm(w.load("weight", shape{*dim}), w.load("bias", shape{*dim}), eps);
   }
 
   [[nodiscard]] std::size_t dim() const noexcept { return gamma_.size(); }

@@ -27,8 +27,9 @@
 namespace admn::layers {
 
 struct linear_spec {
-  std::size_t in = 0;   // 0: take from the weight
-  std::size_t out = 0;  // 0: take from the weight
+  // Unset: take from the weight. A set size is checked, so a computed 0 is an error, not a default.
+  std::optional<std::size_t> in{};
+  std::optional<std::size_t> out{};
   bool bias = true;
   kernels::precision precision = kernels::precision::fp32;
 };
@@ -46,8 +47,8 @@ class linear {
   // The weight is packed straight from the file's bytes (no f32 copy when stored as F32).
   static linear load(const io::weight_source& w, const linear_spec& spec = {}) {
     const auto stored = w.shape_of("weight");
-    const std::size_t out = spec.out ? spec.out : (stored.size() == 2 ? stored[0] : 0);
-    const std::size_t in = spec.in ? spec.in : (stored.size() == 2 ? stored[1] : 0);
+    const std::size_t out = spec.out.value_or(stored.size() == 2 ? stored[0] : 0);
+    const std::size_t in = spec.in.value_or(stored.size() == 2 ? stored[1] : 0);
     packed packed_weight = w.read("weight", shape{out, in}, [&](std::span<const float> values) {
       return pack(values.data(), out, in, spec.precision);
     });
@@ -113,6 +114,9 @@ class linear {
   // with more than kernels::int8_max_k inputs.
   static packed pack(const float* w, std::size_t out, std::size_t in, kernels::precision precision) {
     kernels::require_available(precision);
+    if (out == 0 || in == 0)
+      throw shape_error("admn.linear.shape", "weight must have at least one row and column, got [" +
+                                                 std::to_string(out) + "," + std::to_string(in) + "]");
     if (precision == kernels::precision::bf16) return kernels::packed_weights_bf16(w, out, in, in);
     if (precision == kernels::precision::int8) return kernels::packed_weights_int8(w, out, in, in);
     return kernels::packed_weights<>(w, out, in, in);

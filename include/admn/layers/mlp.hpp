@@ -61,12 +61,13 @@ class mlp {
   // The collapsed form of a linear MLP: one Linear (see collapse()).
   explicit mlp(linear collapsed) : fc1_(std::move(collapsed)), act_{} {}
 
-  // Sizes come from the weights; `dim` (when non-zero) is checked against fc1's input.
+  // Sizes come from the weights; `dim` (when given) is checked against fc1's input.
   // With a prelu activation the slopes are bound from `<keys.act>weight`, of shape
   // [1] or [hidden]; act.slope is ignored. Throws config_error [admn.mlp.prelu_key]
   // when no key can be derived.
   static mlp load(const io::weight_source& w, const mlp_keys& keys, kernels::activation_fn act,
-                  std::size_t dim = 0, kernels::precision precision = kernels::precision::fp32) {
+                  std::optional<std::size_t> dim = std::nullopt,
+                  kernels::precision precision = kernels::precision::fp32) {
     linear fc1 = linear::load(w.sub(keys.fc1), {.in = dim, .precision = precision});
     linear fc2 = linear::load(w.sub(keys.fc2), {.in = fc1.out_features(), .precision = precision});
     if (act.kind != kernels::activation::prelu) return mlp(std::move(fc1), std::move(fc2), act);

@@ -26,6 +26,10 @@ class patch_embed {
                         "weight must be (dim, channels, ph, pw) and bias (dim), got " +
                             weight.shape().to_string() + " and " + bias_.shape().to_string());
     const auto& s = weight.shape();
+    // Every size divides or multiplies later (patch grids, GEMM panels): none may be 0.
+    if (s[0] == 0 || s[1] == 0 || s[2] == 0 || s[3] == 0)
+      throw shape_error("admn.patch_embed.shape",
+                        "weight (dim, channels, ph, pw) must have no zero size, got " + s.to_string());
     channels_ = s[1];
     patch_h_ = s[2];
     patch_w_ = s[3];

@@ -15,6 +15,7 @@
 #include <admn/tensor/tensor.hpp>
 
 #include <cstring>
+#include <optional>
 #include <string>
 
 namespace admn::layers {
@@ -42,15 +43,17 @@ inline void add_per_sequence(const tensor& table, mutable_view x, std::size_t ba
 class class_token {
  public:
   explicit class_token(tensor value) : value_(std::move(value)) {
-    if (value_.shape().rank() == 0)
-      throw shape_error("admn.class_token.shape", "a class token needs a last dimension");
+    if (value_.shape().rank() == 0 || value_.size() == 0)
+      throw shape_error("admn.class_token.shape",
+                        "a class token needs a non-empty last dimension, got " + value_.shape().to_string());
   }
-  // Binds `key` of shape (1, dim) or (1, 1, dim); dim 0 = from the weight.
-  static class_token load(const io::weight_source& w, const std::string& key, std::size_t dim = 0) {
+  // Binds `key` of shape (1, dim) or (1, 1, dim); an unset dim is taken from the weight.
+  static class_token load(const io::weight_source& w, const std::string& key,
+                          std::optional<std::size_t> dim = std::nullopt) {
     const auto stored = w.shape_of(key);
-    if (dim == 0 && !stored.empty()) dim = stored.back();
-    if (stored.size() == 3) return class_token(w.load(key, shape{1, 1, dim}));
-    return class_token(w.load(key, shape{1, dim}));
+    const std::size_t d = dim.value_or(stored.empty() ? 0 : stored.back());
+    if (stored.size() == 3) return class_token(w.load(key, shape{1, 1, d}));
+    return class_token(w.load(key, shape{1, d}));
   }
   [[nodiscard]] std::size_t dim() const noexcept { return value_.size(); }
   [[nodiscard]] const float* data() const noexcept { return value_.data(); }
@@ -67,20 +70,21 @@ class class_token {
 
 class learned_position_embedding {
  public:
-  // table (tokens, dim) — a (1, tokens, dim) parameter is reshaped.
+  // table (tokens, dim), both ≥ 1 — a (1, tokens, dim) parameter is reshaped.
   explicit learned_position_embedding(tensor table) : table_(std::move(table)) {
-    if (table_.shape().rank() != 2)
+    if (table_.shape().rank() != 2 || table_.size() == 0)
       throw shape_error("admn.position_embedding.shape",
-                        "table must be (tokens, dim), got " + table_.shape().to_string());
+                        "table must be a non-empty (tokens, dim), got " + table_.shape().to_string());
   }
+  // Binds `key` of shape (1, tokens, dim); an unset dim is taken from the weight.
   static learned_position_embedding load(const io::weight_source& w, const std::string& key,
-                                         std::size_t dim = 0) {
+                                         std::optional<std::size_t> dim = std::nullopt) {
     const auto stored = w.shape_of(key);
     if (stored.size() != 3 || stored[0] != 1)
       throw load_error("admn.load.shape", "tensor '" + w.prefix() + key +
                                               "': expected (1, tokens, dim), got rank " +
                                               std::to_string(stored.size()));
-    tensor raw = w.load(key, shape{1, stored[1], dim ? dim : stored[2]});
+    tensor raw = w.load(key, shape{1, stored[1], dim.value_or(stored[2])});
     tensor table(shape{stored[1], raw.shape()[2]});
     std::memcpy(table.data(), raw.data(), raw.size() * sizeof(float));
     return learned_position_embedding(std::move(table));

@@ -9,6 +9,7 @@
 // output_head.{0,2}.weight, noise_output.{0,2}.{weight,bias}.
 #pragma once
 
+#include <admn/error.hpp>
 #include <admn/io/weight_source.hpp>
 #include <admn/layers/linear.hpp>
 #include <admn/model/summary_encoder.hpp>
@@ -52,6 +53,19 @@ class conv_controller_net {
     for (const auto& in : inputs) {
       encoded.push_back({in.name, in.channels, in.height, in.width, in.instances, in.encoder});
       logits += in.depth;
+    }
+    // One logit per backbone block: a head of another size means the backbones lost or
+    // gained blocks (or the controller belongs to another model). A derived 0 is an error too.
+    const std::string head_key = "output_head.2.weight";
+    const auto stored = w.contains(head_key) ? w.shape_of(head_key) : std::vector<std::uint64_t>{};
+    if (logits == 0 || (stored.size() == 2 && stored[0] != logits)) {
+      std::string depths;
+      for (const auto& in : inputs)
+        depths += (depths.empty() ? "" : ", ") + in.name + ": " + std::to_string(in.depth);
+      throw load_error("admn.controller.depth",
+                       "the controller's head '" + w.prefix() + head_key + "' chooses among " +
+                           (stored.size() == 2 ? std::to_string(stored[0]) : std::string("?")) +
+                           " blocks, the backbones have " + std::to_string(logits) + " (" + depths + ")");
     }
     summary_encoder trunk = summary_encoder::load(
         w, {.heads = config.heads, .antialias = config.antialias, .eps = config.eps, .kind = kind}, encoded);

@@ -14,13 +14,15 @@
 
 #include <array>
 #include <cmath>
+#include <optional>
 
 namespace admn::model {
 
 class linear_head {
  public:
   explicit linear_head(layers::linear fc) : fc_(std::move(fc)) {}
-  static linear_head load(const io::weight_source& w, std::size_t dim = 0) {
+  // `dim` (when given) is checked against the weight; unset, it is taken from it.
+  static linear_head load(const io::weight_source& w, std::optional<std::size_t> dim = std::nullopt) {
     return linear_head(layers::linear::load(w, {.in = dim}));
   }
   [[nodiscard]] std::size_t in_features() const noexcept { return fc_.in_features(); }
@@ -46,7 +48,7 @@ class gaussian_head {
 
   // Keys mlp.0, mean_head, cov_head. `mlp.2` is the same Linear in the reference
   // (one module registered twice); it is not needed, so it is accepted unused.
-  static gaussian_head load(const io::weight_source& w, std::size_t dim = 0) {
+  static gaussian_head load(const io::weight_source& w, std::optional<std::size_t> dim = std::nullopt) {
     layers::linear shared = layers::linear::load(w.sub("mlp.0."), {.in = dim, .out = dim});
     for (const char* key : {"mlp.2.weight", "mlp.2.bias"})
       if (w.contains(key)) w.mark_unused_ok(key);

@@ -24,6 +24,7 @@
 #include <admn/io/weight_source.hpp>
 #include <admn/kernels/parallel.hpp>
 #include <admn/model/components.hpp>
+#include <admn/model/input_checks.hpp>
 #include <admn/model/modality.hpp>
 #include <admn/model/policy.hpp>
 #include <admn/model/run_options.hpp>
@@ -207,7 +208,8 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
                                                          .mlp_activation = mc.mlp_activation,
                                                          .layer_position_key = mc.layer_position_key,
                                                          .collapse_linear_mlps = mc.collapse_linear_mlps,
-                                                         .precision = mc.precision}));
+                                                         .precision = mc.precision,
+                                                         .image = mc.image}));
     }
 
     policy_setup setup{.controller = config.controller,
@@ -268,6 +270,17 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
     return total;
   }
 
+  // The input shape of each modality (model/input_checks.hpp), for checks before a run.
+  [[nodiscard]] std::array<input_spec, modality_count> input_specs() const {
+    const auto names = modality_names();
+    std::array<input_spec, modality_count> specs{};
+    for_each_modality([&]<class M>(std::size_t m, std::type_identity<M>) {
+      const auto& mc = config_.modalities[m];
+      specs[m] = {names[m], mc.instances, M::input_channels, mc.image[0], mc.image[1]};
+    });
+    return specs;
+  }
+
   // A workspace large enough for batches of up to `batch` samples.
   [[nodiscard]] workspace make_workspace(std::size_t batch = 1) const {
     return workspace(workspace_floats(batch));
@@ -298,6 +311,7 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
   [[nodiscard]] network_result run(std::span<const const_view> inputs, const run_options& options,
                                    workspace& ws) const {
     const std::size_t batch = check_inputs(inputs);
+    if (options.check_finite) model::check_finite(inputs, input_specs());
     workspace::scope scope(ws);
     network_result result;
 
@@ -407,30 +421,8 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
   }
 
   std::size_t check_inputs(std::span<const const_view> inputs) const {
-    if (inputs.size() != modality_count)
-      throw shape_error("admn.network.inputs", "expected " + std::to_string(modality_count) +
-                                                   " inputs, got " + std::to_string(inputs.size()));
-    const auto names = modality_names();
-    std::size_t batch = 0;
-    for_each_modality([&]<class M>(std::size_t m, std::type_identity<M>) {
-      const auto& mc = config_.modalities[m];
-      const const_view in = inputs[m];
-      const bool ok = in.rank() == 5 && in.extent(1) == mc.instances && in.extent(2) == M::input_channels &&
-                      in.extent(3) == mc.image[0] && in.extent(4) == mc.image[1] && in.is_contiguous() &&
-                      in.extent(0) > 0;
-      if (!ok)
-        throw shape_error("admn.network.input",
-                          "input '" + std::string(names[m]) + "' must be a contiguous [B," +
-                              std::to_string(mc.instances) + "," + std::to_string(M::input_channels) + "," +
-                              std::to_string(mc.image[0]) + "," + std::to_string(mc.image[1]) + "], got " +
-                              in.shape().to_string());
-      if (m == 0) batch = in.extent(0);
-      if (in.extent(0) != batch)
-        throw shape_error("admn.network.batch", "input '" + std::string(names[m]) + "' has batch " +
-                                                    std::to_string(in.extent(0)) + ", input '" +
-                                                    std::string(names[0]) + "' has " + std::to_string(batch));
-    });
-    return batch;
+    const auto specs = input_specs();
+    return check_input_shapes(inputs, specs);
   }
 
   // The caller's plans, or the policy's; each checked against the backbones, then

@@ -56,6 +56,7 @@ struct run_options {
   // With a bundle (one controller per trained budget), a budget no controller was trained
   // for uses the controller of the nearest lower trained budget instead of throwing.
   bool nearest_trained_budget = false;
+  bool check_finite = false;  // reject NaN/±Inf inputs (argument_error [admn.network.nonfinite])
 };
 
 // The outputs of one run, for a batch of B samples.

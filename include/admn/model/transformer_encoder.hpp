@@ -13,6 +13,7 @@
 #include <admn/layers/layer_norm.hpp>
 #include <admn/tensor/workspace.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,7 @@ class transformer_encoder {
       blocks.push_back(layers::encoder_block::load(
           w.sub("layers." + std::to_string(i) + "."),
           {.heads = heads, .flavour = layers::block_flavour::vit_dev, .eps = eps}));
-    layers::layer_norm norm = layers::layer_norm::load(w.sub("norm."), 0, eps);
+    layers::layer_norm norm = layers::layer_norm::load(w.sub("norm."), std::nullopt, eps);
     return transformer_encoder(std::move(blocks), std::move(norm));
   }
 

@@ -36,6 +36,8 @@
 #include <admn/layers/position_embedding.hpp>
 #include <admn/tensor/workspace.hpp>
 
+#include <array>
+#include <charconv>
 #include <cstring>
 #include <optional>
 #include <span>
@@ -54,6 +56,8 @@ struct vit_spec {
   std::string_view layer_position_key{};
   std::optional<float> collapse_linear_mlps{};              // tolerance on |slope − 1|; unset: no collapse
   kernels::precision precision = kernels::precision::fp32;  // of the blocks' Linears (bf16, int8: opt-in)
+  // The images' height and width when known at load: checked to give pos_embed's token count.
+  std::optional<std::array<std::size_t, 2>> image{};
 };
 
 // What the load-time LayerCollapse transform did to a backbone.
@@ -93,15 +97,28 @@ class vit_backbone {
   }
 
   // Binds a timm-style ViT under `w`'s prefix (e.g. weights.sub("vision.")). The depth
-  // is the number of consecutive `blocks.{i}.` present.
+  // is the number of consecutive `blocks.{i}.` present; a key of a later block after a
+  // gap is an error (load_error [admn.vit.block_gap]), as is an image size that does
+  // not give pos_embed's token count (config_error [admn.config.image_size]).
   static vit_backbone load(const io::weight_source& w, const vit_spec& spec = {}) {
     layers::patch_embed patches = layers::patch_embed::load(w.sub("patch_embed."));
     const std::size_t d = patches.dim();
     layers::class_token cls = layers::class_token::load(w, "cls_token", d);
     layers::learned_position_embedding pos = layers::learned_position_embedding::load(w, "pos_embed", d);
+    if (spec.image && patches.patches((*spec.image)[0], (*spec.image)[1]) + 1 != pos.tokens())
+      throw config_error(
+          "admn.config.image_size",
+          "images of " + std::to_string((*spec.image)[0]) + "x" + std::to_string((*spec.image)[1]) +
+              " give " + std::to_string(patches.patches((*spec.image)[0], (*spec.image)[1])) +
+              " patches of " + std::to_string(patches.patch_h()) + "x" + std::to_string(patches.patch_w()) +
+              ", but '" + w.prefix() + "pos_embed' holds " + std::to_string(pos.tokens() - 1) +
+              " (plus the class token)");
+    std::size_t depth = 0;
+    while (w.contains("blocks." + std::to_string(depth) + ".norm1.weight")) ++depth;
+    check_block_sequence(w, depth);
     std::vector<layers::encoder_block> blocks;
     model::collapse_report report;
-    for (std::size_t i = 0; w.contains("blocks." + std::to_string(i) + ".norm1.weight"); ++i)
+    for (std::size_t i = 0; i < depth; ++i)
       blocks.push_back(load_block(w.sub("blocks." + std::to_string(i) + "."), spec, d, i, report));
     layers::layer_norm norm = layers::layer_norm::load(w.sub("norm."), d, spec.eps);
     // timm's 1000-way classifier exists in ADMN checkpoints but is never used (§7.1).
@@ -207,6 +224,27 @@ class vit_backbone {
   }
 
  private:
+  // Blocks are numbered 0 … depth−1 without gaps: any other key under `blocks.` (a later
+  // block, or a renamed one) means block `depth` is missing (or lacks its norm1.weight),
+  // not that the model ends there.
+  static void check_block_sequence(const io::weight_source& w, std::size_t depth) {
+    const std::string prefix = w.prefix() + "blocks.";
+    for (const auto& t : w.file().tensors()) {
+      const std::string_view name = t.name;
+      if (!name.starts_with(prefix)) continue;
+      const std::string_view rest = name.substr(prefix.size());
+      std::size_t index = 0;
+      const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), index);
+      const bool numbered = ec == std::errc() && end != rest.data() && end != rest.data() + rest.size() &&
+                            *end == '.' && (rest[0] != '0' || end == rest.data() + 1);
+      if (numbered && index < depth) continue;
+      throw load_error("admn.vit.block_gap",
+                       "block " + std::to_string(depth) + " is missing: no tensor '" + prefix +
+                           std::to_string(depth) + ".norm1.weight', yet '" + std::string(name) +
+                           "' exists (blocks must be numbered 0, 1, 2, … without gaps)");
+    }
+  }
+
   void check_tokens(const_view x, std::size_t batch) const {
     if (x.rank() != 2 || batch == 0 || x.extent(0) != batch * tokens() || x.extent(1) != dim() ||
         !x.is_contiguous())

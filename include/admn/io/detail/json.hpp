@@ -14,6 +14,7 @@
 #include <admn/io/detail/text.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -192,6 +193,7 @@ class json_scanner {
       fraction_or_exponent = true;
     }
     number.text = text_.substr(start, pos_ - start);
+    check_number_range(number.text, start);
     number.plain_integer = !negative && !fraction_or_exponent;
     if (number.plain_integer) {
       for (std::size_t i = start; i < integer_end; ++i) {
@@ -204,6 +206,45 @@ class json_scanner {
       }
     }
     return number;
+  }
+
+  // A number whose magnitude exceeds the largest double (1e999) has no value as a JSON
+  // number: serde_json, and so the reference safetensors, rejects it ("number out of
+  // range"); so does admn. Tiny magnitudes (1e-999) round to 0 there and are accepted.
+  static void check_number_range(std::string_view text, std::size_t at) {
+    double value = 0.0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc::result_out_of_range) return;
+    // Out of range: overflow or underflow. The decimal exponent of the leading digit tells which.
+    std::size_t i = text[0] == '-' ? 1 : 0;
+    std::int64_t magnitude = -1;  // position of the leading non-zero digit, as a power of ten
+    std::int64_t integer_digits = 0;
+    bool seen = false, fraction = false;
+    for (; i < text.size() && text[i] != 'e' && text[i] != 'E'; ++i) {
+      if (text[i] == '.') {
+        fraction = true;
+        continue;
+      }
+      if (!fraction) ++integer_digits;
+      if (!seen && text[i] != '0') {
+        seen = true;
+        magnitude =
+            fraction ? -(static_cast<std::int64_t>(i) - static_cast<std::int64_t>(text.find('.'))) : 0;
+      }
+    }
+    if (seen && magnitude == 0) magnitude = integer_digits - 1;  // leading digit before the point
+    std::int64_t exponent = 0;
+    if (i < text.size()) {
+      ++i;
+      const bool minus = text[i] == '-';
+      if (text[i] == '+' || text[i] == '-') ++i;
+      for (; i < text.size() && exponent < 1'000'000'000; ++i) exponent = exponent * 10 + (text[i] - '0');
+      if (minus) exponent = -exponent;
+    }
+    if (seen && magnitude + exponent > 0)
+      fail_format("number_out_of_range", "number " + quote_name(text, 40) +
+                                             " is out of the range of a double at header byte " +
+                                             std::to_string(at));
   }
 
   // Reads true, false or null; returns the literal.
