@@ -23,6 +23,8 @@
 #include <admn/io/writer.hpp>
 #include <admn/models/registry.hpp>
 
+#include "common/model_text.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -42,27 +44,11 @@
 
 namespace {
 
-struct owned_tensor {
-  std::string name;
-  admn::dtype type{};
-  std::vector<std::uint64_t> shape;
-  std::vector<std::byte> bytes;
-};
-
-struct model_text {
-  std::vector<owned_tensor> tensors;
-  std::map<std::string, std::string> metadata;
-};
+using admn::test::model_text;
+using admn::test::owned_tensor;
 
 model_text read_model(const char* name) {
-  const auto file = admn::io::safetensors_file::open(std::string(ADMN_FUZZ_FIXTURES) + "/" + name);
-  model_text out;
-  for (const auto& info : file.tensors()) {
-    const auto bytes = file.tensor(info.name).bytes();
-    out.tensors.push_back({info.name, info.type, info.shape, {bytes.begin(), bytes.end()}});
-  }
-  out.metadata = *file.metadata();
-  return out;
+  return admn::test::read_model_text(std::string(ADMN_FUZZ_FIXTURES) + "/" + name);
 }
 
 const std::array<model_text, 3>& models() {

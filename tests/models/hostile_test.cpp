@@ -6,6 +6,7 @@
 #include <admn/models/registry.hpp>
 
 #include "common/error_id.hpp"
+#include "common/model_text.hpp"
 
 #include <doctest/doctest.h>
 
@@ -35,42 +36,8 @@ namespace {
 const std::string fixture_model = std::string(ADMN_TEST_FIXTURES) + "/networks/gtdm_small.safetensors";
 const std::string fixture_cases = std::string(ADMN_TEST_FIXTURES) + "/networks/gtdm_small_cases.safetensors";
 
-// A tensor of a file being rewritten: owned bytes, any shape.
-struct owned_tensor {
-  std::string name;
-  admn::dtype type{};
-  std::vector<std::uint64_t> shape;
-  std::vector<std::byte> bytes;
-};
-
-struct model_text {
-  std::vector<owned_tensor> tensors;
-  std::map<std::string, std::string> metadata;
-
-  owned_tensor* find(const std::string& name) {
-    for (auto& t : tensors)
-      if (t.name == name) return &t;
-    return nullptr;
-  }
-  void erase_prefix(const std::string& prefix) {
-    std::erase_if(tensors, [&](const owned_tensor& t) { return t.name.starts_with(prefix); });
-  }
-  void rename_prefix(const std::string& from, const std::string& to) {
-    for (auto& t : tensors)
-      if (t.name.starts_with(from)) t.name = to + t.name.substr(from.size());
-  }
-};
-
-model_text read_file(const std::string& path) {
-  const auto file = admn::io::safetensors_file::open(path);
-  model_text out;
-  for (const auto& info : file.tensors()) {
-    const auto bytes = file.tensor(info.name).bytes();
-    out.tensors.push_back({info.name, info.type, info.shape, {bytes.begin(), bytes.end()}});
-  }
-  if (file.metadata()) out.metadata = *file.metadata();
-  return out;
-}
+using admn::test::model_text;
+using admn::test::owned_tensor;
 
 std::string temp_name(const std::string& stem) {
   return (fs::temp_directory_path() /
@@ -79,16 +46,14 @@ std::string temp_name(const std::string& stem) {
 }
 
 std::string write_file(const model_text& m, const std::string& stem) {
-  std::vector<admn::io::tensor_entry> entries;
-  for (const auto& t : m.tensors) entries.push_back({t.name, t.type, t.shape, t.bytes});
   const std::string path = temp_name(stem);
-  admn::io::save(path, entries, m.metadata);
+  admn::test::write_model_text(m, path);
   return path;
 }
 
 // The fixture with `edit` applied, written to a temporary file.
 std::string rewritten(const std::string& stem, const std::function<void(model_text&)>& edit) {
-  model_text m = read_file(fixture_model);
+  model_text m = admn::test::read_model_text(fixture_model);
   edit(m);
   return write_file(m, stem);
 }
