@@ -388,6 +388,7 @@ int load_and_run(const arguments& args) {
         options.nearest_trained_budget = args.nearest_trained || args.latency_budget.has_value();
         if (args.plan) {
           const auto depths = net.depths();
+          (void)admn::adaptive::parse_plan(*args.plan, depths);  // its error ids, for every form
           options.plan = admn::adaptive::parse_ordered_plan(*args.plan, depths);
         }
         // Budgets (and costs) are checked before any compute, as inputs and paths are.

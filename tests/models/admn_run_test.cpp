@@ -81,7 +81,7 @@ TEST_CASE("admn-run reproduces the reference networks, including per-sample plan
     INFO(r.stderr_text);
     REQUIRE(r.code == 0);
     const auto result = admn::io::safetensors_file::open(out);
-    std::vector<std::string> keys{"controller_logits", "layer_mask", "qoi"};
+    std::vector<std::string> keys{"controller_logits", "layer_mask", "layer_order", "qoi"};
     keys.insert(keys.end(), a.outputs.begin(), a.outputs.end());
     std::sort(keys.begin(), keys.end());
     CHECK(result.keys() == keys);
