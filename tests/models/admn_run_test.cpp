@@ -95,6 +95,18 @@ TEST_CASE("admn-run reproduces the reference networks, including per-sample plan
     for (const auto& name : keys) {
       if (name == "layer_mask") continue;
       CAPTURE(name);
+      if (name == "layer_order") {  // ADMN's order: each row's kept blocks ascending, then −1
+        admn::tensor order(admn::shape{3, 2, 4});
+        result.tensor(name).to_f32(order.values());
+        for (std::size_t row = 0; row < 6; ++row) {
+          std::size_t p = 0;
+          for (std::size_t l = 0; l < 4; ++l)
+            if (expected_mask.data()[row * 4 + l] == 1.0f)
+              CHECK(order.data()[row * 4 + p++] == static_cast<float>(l));
+          for (; p < 4; ++p) CHECK(order.data()[row * 4 + p] == -1.0f);
+        }
+        continue;
+      }
       admn::tensor got(cases.get("b3_l4_aa." + name).shape());
       result.tensor(name).to_f32(got.values());
       admn::test::check_close(got, cases.get("b3_l4_aa." + name));
