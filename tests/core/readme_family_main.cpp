@@ -10,8 +10,8 @@ void run_family(const admn::io::weight_source& w, admn::model::network_config co
                 std::span<const admn::const_view> batch, admn::workspace& ws);
 
 int main() {
-  const auto file = std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(
-      std::string(ADMN_TEST_FIXTURES) + "/networks/gtdm_small.safetensors"));
+  const auto file = std::make_shared<const admn::io::safetensors_file>(
+      admn::io::safetensors_file::open(std::string(ADMN_TEST_FIXTURES) + "/networks/gtdm_small.safetensors"));
   const admn::io::weight_source weights(file);
   const auto config = admn::models::config_of<admn::models::gtdm::network>(*file);
   admn::tensor rgb(admn::shape{3, 3, 3, 32, 32}), depth(admn::shape{3, 3, 3, 32, 32});
