@@ -9,7 +9,7 @@
 namespace ad = admn::adaptive;
 
 namespace {
-const std::vector<std::size_t> depths{12, 12};
+const std::vector<std::size_t> two_vit_b_depths{12, 12};
 }
 
 TEST_CASE("every-other keeps layers at regular intervals, block 0 first") {
@@ -74,12 +74,12 @@ TEST_CASE("the --plan text form parses, resolves and prints back") {
     const ad::static_plan p = ad::static_plan::parse(text);
     CHECK(p.to_string() == text);
     CHECK(ad::static_plan::parse(p.to_string()) == p);
-    const ad::layer_plan plan = p.resolve(depths);
+    const ad::layer_plan plan = p.resolve(two_vit_b_depths);
     CHECK(plan.to_string() == resolved);
-    CHECK(ad::parse_plan(text, depths) == plan);
+    CHECK(ad::parse_plan(text, two_vit_b_depths) == plan);
     // layer_plan prints the explicit form, which parses back to the same plan.
-    CHECK(ad::parse_plan(plan.to_string(), depths) == plan);
-    CHECK(ad::layer_plan::parse(plan.to_string(), depths) == plan);
+    CHECK(ad::parse_plan(plan.to_string(), two_vit_b_depths) == plan);
+    CHECK(ad::layer_plan::parse(plan.to_string(), two_vit_b_depths) == plan);
   }
   // Explicit lists print in block order.
   CHECK(ad::static_plan::parse("5,1,3;2").to_string() == "1,3,5;2");
@@ -89,8 +89,9 @@ TEST_CASE("the --plan text form parses, resolves and prints back") {
   const std::vector<std::size_t> targets{6, 3};
   CHECK(ad::static_plan::every_other(targets) == ad::static_plan::parse("every-other:6,3"));
   CHECK(ad::static_plan::first(std::vector<std::size_t>{4}) == ad::static_plan::parse("first:4"));
-  CHECK(ad::static_plan::explicit_plan(ad::layer_plan::parse("0,1;0,3", depths)).to_string() == "0,1;0,3");
-  CHECK(ad::static_plan::all().resolve(depths) == ad::layer_plan::all(depths));
+  CHECK(ad::static_plan::explicit_plan(ad::layer_plan::parse("0,1;0,3", two_vit_b_depths)).to_string() ==
+        "0,1;0,3");
+  CHECK(ad::static_plan::all().resolve(two_vit_b_depths) == ad::layer_plan::all(two_vit_b_depths));
 }
 
 TEST_CASE("bad --plan texts are rejected with their ids") {
@@ -106,17 +107,17 @@ TEST_CASE("bad --plan texts are rejected with their ids") {
     CAPTURE(text);
     CHECK_THROWS_WITH_AS((void)ad::static_plan::parse(text), doctest::Contains(id), admn::argument_error);
   }
-  CHECK_THROWS_WITH_AS((void)ad::parse_plan("first:13", depths), doctest::Contains("[admn.plan.depth]"),
-                       admn::budget_error);
-  CHECK_THROWS_WITH_AS((void)ad::parse_plan("every-other:4,13", depths),
+  CHECK_THROWS_WITH_AS((void)ad::parse_plan("first:13", two_vit_b_depths),
                        doctest::Contains("[admn.plan.depth]"), admn::budget_error);
-  CHECK_THROWS_WITH_AS((void)ad::parse_plan("first:1,2,3", depths),
+  CHECK_THROWS_WITH_AS((void)ad::parse_plan("every-other:4,13", two_vit_b_depths),
+                       doctest::Contains("[admn.plan.depth]"), admn::budget_error);
+  CHECK_THROWS_WITH_AS((void)ad::parse_plan("first:1,2,3", two_vit_b_depths),
                        doctest::Contains("[admn.plan.modalities] plan 'first:1,2,3' gives 3 values"),
                        admn::argument_error);
-  CHECK_THROWS_WITH_AS((void)ad::parse_plan("0;1;2", depths), doctest::Contains("[admn.plan.modalities]"),
-                       admn::argument_error);
-  CHECK_THROWS_WITH_AS((void)ad::parse_plan("0", depths), doctest::Contains("[admn.plan.modalities]"),
-                       admn::argument_error);
-  CHECK_THROWS_WITH_AS((void)ad::parse_plan("0,12;0", depths),
+  CHECK_THROWS_WITH_AS((void)ad::parse_plan("0;1;2", two_vit_b_depths),
+                       doctest::Contains("[admn.plan.modalities]"), admn::argument_error);
+  CHECK_THROWS_WITH_AS((void)ad::parse_plan("0", two_vit_b_depths),
+                       doctest::Contains("[admn.plan.modalities]"), admn::argument_error);
+  CHECK_THROWS_WITH_AS((void)ad::parse_plan("0,12;0", two_vit_b_depths),
                        doctest::Contains("[admn.mask.block] block 12"), admn::argument_error);
 }

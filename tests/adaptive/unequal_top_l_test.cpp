@@ -15,7 +15,7 @@ namespace ad = admn::adaptive;
 
 namespace {
 
-const std::vector<std::size_t> depths{12, 12};
+const std::vector<std::size_t> ave_depths{12, 12};
 const std::vector<std::size_t> ave_costs{3, 1};  // image block 3, audio block 1
 
 // ConvLayerControllerUnequal.forward at eval + get_top_k_unequal, for one sample:
@@ -72,7 +72,7 @@ TEST_CASE("unequal top-L walks the spec's example exactly") {
   logits[7] = 5;
   logits[12 + 4] = 4;
   logits[12 + 5] = 3;
-  const ad::unequal_top_l_selector s(depths, ave_costs, 10);
+  const ad::unequal_top_l_selector s(ave_depths, ave_costs, 10);
   const auto plan = s.select(logits);
   CHECK(plan[0].to_string() == "100100000000");
   CHECK(plan[1].to_string() == "101110000000");
@@ -91,12 +91,12 @@ TEST_CASE("unequal top-L equals ADMN's get_top_k_unequal on random logits") {
     for (std::size_t total = 4; total <= 48; ++total) {
       CAPTURE(seed);
       CAPTURE(total);
-      const ad::unequal_top_l_selector s(depths, ave_costs, total);
+      const ad::unequal_top_l_selector s(ave_depths, ave_costs, total);
       const auto plan = s.select(logits);
       REQUIRE(as_vector(plan) == admn_reference(logits, static_cast<int>(total)));
       CHECK(s.cost(plan) <= total);
       if (total <= 24)
-        differing_from_plain += plan == ad::top_l_selector(depths, total).select(logits) ? 0 : 1;
+        differing_from_plain += plan == ad::top_l_selector(ave_depths, total).select(logits) ? 0 : 1;
     }
   }
   // The costs matter: the plans differ from plain top-L with the same number.
@@ -108,8 +108,8 @@ TEST_CASE("unequal top-L with unit costs is plain top-L") {
   for (unsigned seed = 0; seed < 200; ++seed) {
     const std::vector<float> logits = admn::test::uniform(24, -2.0f, 2.0f, 1000 + seed);
     for (std::size_t budget = 2; budget <= 24; ++budget)
-      CHECK(ad::unequal_top_l_selector(depths, unit, budget).select(logits) ==
-            ad::top_l_selector(depths, budget).select(logits));
+      CHECK(ad::unequal_top_l_selector(ave_depths, unit, budget).select(logits) ==
+            ad::top_l_selector(ave_depths, budget).select(logits));
   }
 }
 
@@ -140,15 +140,15 @@ TEST_CASE("unequal top-L generalises to M modalities with integer costs") {
 }
 
 TEST_CASE("unequal top-L rejects bad costs, budgets and logits") {
-  CHECK_THROWS_WITH_AS(ad::unequal_top_l_selector(depths, ave_costs, 3),
+  CHECK_THROWS_WITH_AS(ad::unequal_top_l_selector(ave_depths, ave_costs, 3),
                        doctest::Contains("[admn.budget.too_small]"), admn::budget_error);
-  CHECK_THROWS_WITH_AS(ad::unequal_top_l_selector(depths, ave_costs, 49),
+  CHECK_THROWS_WITH_AS(ad::unequal_top_l_selector(ave_depths, ave_costs, 49),
                        doctest::Contains("[admn.budget.too_large]"), admn::budget_error);
-  CHECK_THROWS_WITH_AS(ad::unequal_top_l_selector(depths, std::vector<std::size_t>{3}, 10),
+  CHECK_THROWS_WITH_AS(ad::unequal_top_l_selector(ave_depths, std::vector<std::size_t>{3}, 10),
                        doctest::Contains("[admn.plan.costs]"), admn::argument_error);
-  CHECK_THROWS_WITH_AS(ad::unequal_top_l_selector(depths, std::vector<std::size_t>{3, 0}, 10),
+  CHECK_THROWS_WITH_AS(ad::unequal_top_l_selector(ave_depths, std::vector<std::size_t>{3, 0}, 10),
                        doctest::Contains("[admn.plan.costs]"), admn::argument_error);
-  const ad::unequal_top_l_selector s(depths, ave_costs, 12);
+  const ad::unequal_top_l_selector s(ave_depths, ave_costs, 12);
   CHECK_THROWS_AS((void)s.select(std::vector<float>(23)), admn::shape_error);
   std::vector<float> nan(24, 0.0f);
   nan[5] = std::nanf("");

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <span>
 #include <vector>
 
@@ -28,6 +29,12 @@ inline double max_abs_error(std::span<const float> out, std::span<const float> r
   for (std::size_t i = 0; i < std::min(out.size(), ref.size()); ++i)
     m = std::max(m, std::abs(double(out[i]) - ref[i]));
   return m;
+}
+
+// True when both hold exactly the same floats, bit for bit (so -0 differs from 0, and NaN
+// payloads count).
+inline bool same_bits(std::span<const float> a, std::span<const float> b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 // Reproducible uniform values in [lo, hi).

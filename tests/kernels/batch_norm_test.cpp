@@ -53,7 +53,7 @@ void check_against_reference(Arch arch, std::size_t channels, std::size_t spatia
 }
 
 template <class Arch>
-void sweep(Arch arch) {
+void sweep_batch_norm(Arch arch) {
   for (const std::size_t spatial : {1, 7, 16, 17, 33, 91 * 91})
     for (const bool relu : {false, true}) {
       check_against_reference(arch, 3, spatial, relu, false);
@@ -64,11 +64,13 @@ void sweep(Arch arch) {
 }  // namespace
 
 TEST_CASE("batch_norm matches the reference at sizes around the SIMD width (default arch)") {
-  sweep(admn::kernels::default_arch{});
+  sweep_batch_norm(admn::kernels::default_arch{});
 }
 
 #if XSIMD_WITH_SSE2
-TEST_CASE("batch_norm matches the reference at sizes around the SIMD width (sse2)") { sweep(xsimd::sse2{}); }
+TEST_CASE("batch_norm matches the reference at sizes around the SIMD width (sse2)") {
+  sweep_batch_norm(xsimd::sse2{});
+}
 #endif
 
 TEST_CASE("batch_norm_fold follows PyTorch's float32 folding") {

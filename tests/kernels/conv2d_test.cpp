@@ -66,7 +66,7 @@ void check_against_reference(Arch arch, const conv2d_shape& s, conv2d_algorithm 
 }
 
 template <class Arch>
-void sweep(Arch arch) {
+void sweep_conv2d(Arch arch) {
   // Output widths 1, 7, 16, 17, 33 and 91 straddle the 4/8/16-float vector widths; channel
   // counts cover every output-channel block of the direct path (1..6 and a remainder after 6).
   for (const std::size_t out_w : {1, 7, 16, 17, 33, 91})
@@ -188,11 +188,13 @@ TEST_CASE("conv2d algorithm choice and scratch sizes") {
 }
 
 TEST_CASE("conv2d matches the reference at widths around the SIMD width (default arch)") {
-  sweep(admn::kernels::default_arch{});
+  sweep_conv2d(admn::kernels::default_arch{});
 }
 
 #if XSIMD_WITH_SSE2
-TEST_CASE("conv2d matches the reference at widths around the SIMD width (sse2)") { sweep(xsimd::sse2{}); }
+TEST_CASE("conv2d matches the reference at widths around the SIMD width (sse2)") {
+  sweep_conv2d(xsimd::sse2{});
+}
 #endif
 
 TEST_CASE("conv2d with stride, padding and tiled im2col matches the reference") {

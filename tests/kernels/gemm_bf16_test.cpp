@@ -12,9 +12,7 @@ using arch = default_arch;
 
 namespace {
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
+using admn::test::same_bits;
 
 // The kernel against the scalar statement of its arithmetic: bit for bit (but for GELU).
 void check_exact(std::size_t m, std::size_t n, std::size_t k, const activation_fn& act, bool with_bias,

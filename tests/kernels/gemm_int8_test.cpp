@@ -14,9 +14,7 @@ using arch = default_arch;
 
 namespace {
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
+using admn::test::same_bits;
 
 // The kernel (on `Arch`) against the scalar statement of its arithmetic: bit for bit
 // (but for GELU, whose vector erf is not std::erf to the last bit).

@@ -30,7 +30,7 @@ void check_against_reference(Arch arch, const pool2d_shape& s) {
 }
 
 template <class Arch>
-void sweep(Arch arch) {
+void sweep_pooling(Arch arch) {
   // Output widths 1, 7, 16, 17, 33 for the (3,3) and (3,6) windows of docs/numerics.md §4.2, and
   // overlapping windows (stride below the kernel).
   for (const std::size_t out_w : {1, 7, 16, 17, 33}) {
@@ -59,11 +59,13 @@ void sweep(Arch arch) {
 }  // namespace
 
 TEST_CASE("max_pool2d matches the reference at widths around the SIMD width (default arch)") {
-  sweep(admn::kernels::default_arch{});
+  sweep_pooling(admn::kernels::default_arch{});
 }
 
 #if XSIMD_WITH_SSE2
-TEST_CASE("max_pool2d matches the reference at widths around the SIMD width (sse2)") { sweep(xsimd::sse2{}); }
+TEST_CASE("max_pool2d matches the reference at widths around the SIMD width (sse2)") {
+  sweep_pooling(xsimd::sse2{});
+}
 #endif
 
 TEST_CASE("max_pool2d at the ADMN shapes") {

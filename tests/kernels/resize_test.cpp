@@ -40,7 +40,7 @@ void check_against_reference(Arch arch, const resize_case& c, bool antialias, st
 }
 
 template <class Arch>
-void sweep(Arch arch) {
+void sweep_resize(Arch arch) {
   // Output widths 1, 7, 16, 17, 33 straddle the vector widths and the 16-output bands; inputs
   // shrink, grow and keep their size (an identity axis is skipped).
   for (const bool antialias : {true, false})
@@ -55,11 +55,13 @@ void sweep(Arch arch) {
 }  // namespace
 
 TEST_CASE("resize plan matches the reference at sizes around the SIMD width (default arch)") {
-  sweep(admn::kernels::default_arch{});
+  sweep_resize(admn::kernels::default_arch{});
 }
 
 #if XSIMD_WITH_SSE2
-TEST_CASE("resize plan matches the reference at sizes around the SIMD width (sse2)") { sweep(xsimd::sse2{}); }
+TEST_CASE("resize plan matches the reference at sizes around the SIMD width (sse2)") {
+  sweep_resize(xsimd::sse2{});
+}
 #endif
 
 TEST_CASE("resize plan matches the reference at the ADMN sizes") {

@@ -5,6 +5,7 @@
 #include <admn/models/registry.hpp>
 
 #include "common/compare.hpp"
+#include "common/run_tool.hpp"
 
 #include <doctest/doctest.h>
 
@@ -26,22 +27,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct outcome {
-  int code;
-  std::string stderr_text;
-};
+using admn::test::run_admn_run;
+using admn::test::tool_outcome;
 
 fs::path own_path(const std::string& stem) {
   return fs::temp_directory_path() / (stem + "-" + std::to_string(getpid()) + ".safetensors");
-}
-
-outcome run_tool(const std::string& arguments) {
-  const fs::path err = fs::temp_directory_path() / ("admn-run-raw-" + std::to_string(getpid()) + ".stderr");
-  const int status = std::system((std::string(ADMN_RUN) + " " + arguments + " 2> " + err.string()).c_str());
-  std::ifstream in(err);
-  std::stringstream text;
-  text << in.rdbuf();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text.str()};
 }
 
 // A raw tensor to write: U8 frames or F32 samples.
@@ -134,11 +124,12 @@ TEST_CASE("admn-run --raw equals admn-run on the preprocessed tensors (gtdm, ave
     admn::io::save(pre_in, entries);
 
     const std::string common = "--model " + model + " --budget 4 --threads 2";
-    const outcome a =
-        run_tool(common + " --raw --input " + raw_in.string() + " --output " + raw_out.string());
+    const tool_outcome a =
+        run_admn_run(common + " --raw --input " + raw_in.string() + " --output " + raw_out.string());
     INFO(a.stderr_text);
     REQUIRE(a.code == 0);
-    const outcome b = run_tool(common + " --input " + pre_in.string() + " --output " + pre_out.string());
+    const tool_outcome b =
+        run_admn_run(common + " --input " + pre_in.string() + " --output " + pre_out.string());
     INFO(b.stderr_text);
     REQUIRE(b.code == 0);
     check_same_outputs(raw_out, pre_out);
@@ -184,16 +175,16 @@ TEST_CASE("admn-run --raw reports bad raw inputs with a typed id and exit 1") {
   for (const auto& c : bad) {
     CAPTURE(c.id);
     write(in, c.tensors, c.metadata);
-    const outcome r = run_tool("--model " + model + " --budget 4 --raw --input " + in.string() +
-                               " --output " + out.string());
+    const tool_outcome r = run_admn_run("--model " + model + " --budget 4 --raw --input " + in.string() +
+                                        " --output " + out.string());
     CHECK(r.code == 1);
     CHECK(r.stderr_text.find(c.id) != std::string::npos);
     CHECK_FALSE(fs::exists(out));
   }
   // 16000 Hz stated explicitly is accepted.
   write(in, {frames, audio}, {{"sample_rate", "16000"}});
-  const outcome ok =
-      run_tool("--model " + model + " --budget 4 --raw --input " + in.string() + " --output " + out.string());
+  const tool_outcome ok = run_admn_run("--model " + model + " --budget 4 --raw --input " + in.string() +
+                                       " --output " + out.string());
   INFO(ok.stderr_text);
   CHECK(ok.code == 0);
   fs::remove(in);

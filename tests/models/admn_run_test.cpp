@@ -6,6 +6,7 @@
 #include <admn/kernels/gemm_bf16.hpp>
 
 #include "common/fixture.hpp"
+#include "common/run_tool.hpp"
 
 #include <doctest/doctest.h>
 
@@ -25,21 +26,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct outcome {
-  int code;
-  std::string stderr_text;
-};
-
-outcome run_tool(const std::string& arguments) {
-  // Per-process names: ctest -j runs the test cases as parallel processes.
-  const fs::path err = fs::temp_directory_path() / ("admn-run-test-" + std::to_string(getpid()) + ".stderr");
-  const std::string command = std::string(ADMN_RUN) + " " + arguments + " 2> " + err.string();
-  const int status = std::system(command.c_str());
-  std::ifstream in(err);
-  std::stringstream text;
-  text << in.rdbuf();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text.str()};
-}
+using admn::test::run_admn_run;
+using admn::test::tool_outcome;
 
 // Writes the inputs of `case_name` under their modality names.
 fs::path write_inputs(const admn::test::fixture& cases, const std::string& case_name,
@@ -76,8 +64,8 @@ TEST_CASE("admn-run reproduces the reference networks, including per-sample plan
     const fs::path out = fs::temp_directory_path() / "admn-run-out.safetensors";
     const std::string model_path =
         std::string(ADMN_TEST_FIXTURES) + "/networks/" + a.arch + "_small.safetensors";
-    const outcome r = run_tool("--model " + model_path + " --input " + in.string() + " --output " +
-                               out.string() + " --budget 4 --threads 2");
+    const tool_outcome r = run_admn_run("--model " + model_path + " --input " + in.string() + " --output " +
+                                        out.string() + " --budget 4 --threads 2");
     INFO(r.stderr_text);
     REQUIRE(r.code == 0);
     const auto result = admn::io::safetensors_file::open(out);
@@ -120,8 +108,8 @@ TEST_CASE("admn-run --plan bypasses the controller") {
   const admn::test::fixture cases("networks/gtdm_small_cases.safetensors");
   const fs::path in = write_inputs(cases, "b1_l8_noaa", {"zed_camera_left", "realsense_camera_depth"});
   const fs::path out = fs::temp_directory_path() / "admn-run-plan.safetensors";
-  const outcome r = run_tool("--model " + model + " --input " + in.string() + " --output " + out.string() +
-                             " --plan all --no-antialias");
+  const tool_outcome r = run_admn_run("--model " + model + " --input " + in.string() + " --output " +
+                                      out.string() + " --plan all --no-antialias");
   INFO(r.stderr_text);
   REQUIRE(r.code == 0);
   const auto result = admn::io::safetensors_file::open(out);
@@ -151,14 +139,14 @@ TEST_CASE("admn-run reports bad arguments and inputs with an [admn.…] message 
   };
   for (const auto& [arguments, id] : bad) {
     CAPTURE(arguments);
-    const outcome r = run_tool(arguments);
+    const tool_outcome r = run_admn_run(arguments);
     CHECK(r.code == 1);
     CHECK(r.stderr_text.find(id) != std::string::npos);
   }
   // A budget outside [2, 8] for 2 × 4 blocks.
   const fs::path full = write_inputs(cases, "b1_l2_aa", {"zed_camera_left", "realsense_camera_depth"});
-  const outcome r = run_tool("--model " + model + " --input " + full.string() + " --output " + out.string() +
-                             " --budget 9");
+  const tool_outcome r = run_admn_run("--model " + model + " --input " + full.string() + " --output " +
+                                      out.string() + " --budget 9");
   CHECK(r.code == 1);
   CHECK(r.stderr_text.find("[admn.budget.too_large]") != std::string::npos);
   CHECK_FALSE(fs::exists(out));
@@ -204,7 +192,7 @@ TEST_CASE("admn-run --plan takes static plans: first, every-other, explicit") {
   };
   for (const auto& [plan, expected] : plans) {
     CAPTURE(plan);
-    const outcome r = run_tool(files + " --plan '" + plan + "'");
+    const tool_outcome r = run_admn_run(files + " --plan '" + plan + "'");
     INFO(r.stderr_text);
     REQUIRE(r.code == 0);
     CHECK(masks_of(out) == expected);
@@ -218,7 +206,7 @@ TEST_CASE("admn-run --plan takes static plans: first, every-other, explicit") {
   };
   for (const auto& [plan, id] : bad) {
     CAPTURE(plan);
-    const outcome r = run_tool(files + " --plan '" + plan + "'");
+    const tool_outcome r = run_admn_run(files + " --plan '" + plan + "'");
     CHECK(r.code == 1);
     CHECK(r.stderr_text.find(id) != std::string::npos);
   }
@@ -235,7 +223,7 @@ TEST_CASE("admn-run --latency-budget profiles the host once, picks L and reports
   const std::string files = "--model " + model + " --input " + in.string() + " --output " + out.string() +
                             " --threads 1 --profile " + profile.string();
   // A generous budget: the largest L (2 × 4 blocks); the profile is measured and saved.
-  outcome r = run_tool(files + " --latency-budget 100000");
+  tool_outcome r = run_admn_run(files + " --latency-budget 100000");
   INFO(r.stderr_text);
   REQUIRE(r.code == 0);
   CHECK(r.stderr_text.find("profiling this host") != std::string::npos);
@@ -245,7 +233,7 @@ TEST_CASE("admn-run --latency-budget profiles the host once, picks L and reports
   CHECK(masks_of(out) == "1111|1111");
   REQUIRE(fs::exists(profile));
   // Second use: the profile is loaded, not measured again.
-  r = run_tool(files + " --latency-budget 100000");
+  r = run_admn_run(files + " --latency-budget 100000");
   CHECK(r.code == 0);
   CHECK(r.stderr_text.find("loaded profile " + profile.string()) != std::string::npos);
   CHECK(r.stderr_text.find("profiling") == std::string::npos);
@@ -254,28 +242,28 @@ TEST_CASE("admn-run --latency-budget profiles the host once, picks L and reports
   const admn::adaptive::latency_profile p = admn::adaptive::latency_profile::load(profile);
   const double middle = 0.5 * (p.ms.budget_cost(4) + p.ms.budget_cost(5));
   const std::size_t expected = admn::adaptive::plan_for_latency(p.ms, middle).layers;
-  r = run_tool(files + " --latency-budget " + std::to_string(middle));
+  r = run_admn_run(files + " --latency-budget " + std::to_string(middle));
   CHECK(r.code == 0);
   CHECK(r.stderr_text.find("chose L = " + std::to_string(expected) + ",") != std::string::npos);
 
   // Below the smallest plan: a typed error.
-  r = run_tool(files + " --latency-budget 0.0001");
+  r = run_admn_run(files + " --latency-budget 0.0001");
   CHECK(r.code == 1);
   CHECK(r.stderr_text.find("[admn.budget.unreachable]") != std::string::npos);
 
   // A profile of another thread count, another network, or a broken file is refused.
-  r = run_tool("--model " + model + " --input " + in.string() + " --output " + out.string() +
-               " --threads 2 --latency-budget 1000 --profile " + profile.string());
+  r = run_admn_run("--model " + model + " --input " + in.string() + " --output " + out.string() +
+                   " --threads 2 --latency-budget 1000 --profile " + profile.string());
   CHECK(r.code == 1);
   CHECK(r.stderr_text.find("[admn.profile.threads]") != std::string::npos);
   std::string text = read_text(profile);
   text.replace(text.find("\"network\": \"") + 12, 0, "other ");
   std::ofstream(profile) << text;
-  r = run_tool(files + " --latency-budget 1000");
+  r = run_admn_run(files + " --latency-budget 1000");
   CHECK(r.code == 1);
   CHECK(r.stderr_text.find("[admn.profile.mismatch]") != std::string::npos);
   std::ofstream(profile) << "{ not json";
-  r = run_tool(files + " --latency-budget 1000");
+  r = run_admn_run(files + " --latency-budget 1000");
   CHECK(r.code == 1);
   CHECK(r.stderr_text.find("[admn.profile.parse]") != std::string::npos);
 
@@ -287,12 +275,13 @@ TEST_CASE("admn-run --latency-budget profiles the host once, picks L and reports
   };
   for (const auto& [arguments, id] : bad) {
     CAPTURE(arguments);
-    r = run_tool("--model " + model + " --input " + in.string() + " --output " + out.string() + arguments);
+    r = run_admn_run("--model " + model + " --input " + in.string() + " --output " + out.string() +
+                     arguments);
     CHECK(r.code == 1);
     CHECK(r.stderr_text.find(id) != std::string::npos);
   }
-  r = run_tool("--model " + model + " --input " + in.string() + " --output " + out.string() +
-               " --budget 4 --profile " + profile.string());
+  r = run_admn_run("--model " + model + " --input " + in.string() + " --output " + out.string() +
+                   " --budget 4 --profile " + profile.string());
   CHECK(r.code == 1);
   CHECK(r.stderr_text.find("[admn.cli.conflict] --profile") != std::string::npos);
   fs::remove(profile);
@@ -307,9 +296,9 @@ TEST_CASE("admn-run --bf16 keeps the controller's masks and stays within 1e-2") 
   const admn::test::fixture cases("networks/ave_small_cases.safetensors");
   const fs::path in = write_inputs(cases, "b3_l4_aa", {"image", "audio"});
   const fs::path out = fs::temp_directory_path() / "admn-run-bf16.safetensors";
-  const outcome r =
-      run_tool("--model " + std::string(ADMN_TEST_FIXTURES) + "/networks/ave_small.safetensors" +
-               " --input " + in.string() + " --output " + out.string() + " --budget 4 --bf16");
+  const tool_outcome r =
+      run_admn_run("--model " + std::string(ADMN_TEST_FIXTURES) + "/networks/ave_small.safetensors" +
+                   " --input " + in.string() + " --output " + out.string() + " --budget 4 --bf16");
   INFO(r.stderr_text);
   REQUIRE(r.code == 0);
   CHECK(r.stderr_text.find("bf16 weights") != std::string::npos);

@@ -7,6 +7,7 @@
 
 #include "common/error_id.hpp"
 #include "common/model_text.hpp"
+#include "common/run_tool.hpp"
 
 #include <doctest/doctest.h>
 
@@ -274,38 +275,13 @@ TEST_CASE("a header number out of double range is rejected as serde_json does (c
 
 namespace {
 
-struct outcome {
-  int code;  // -1 when killed by a signal
-  std::string stderr_text;
-  long max_rss_kb = 0;  // peak resident memory of the shell and admn-run
-};
-
-// Runs `command` through /bin/sh, waiting with wait4 for its own peak memory.
-outcome run_command(const std::string& command, const fs::path& err) {
-  const pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  int status = 0;
-  rusage usage{};
-  REQUIRE(::wait4(child, &status, 0, &usage) == child);
-  std::ifstream in(err);
-  std::stringstream text;
-  text << in.rdbuf();
-  fs::remove(err);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text.str(), usage.ru_maxrss};
-}
-
-outcome run_tool(const std::string& arguments) {
-  const fs::path err = fs::temp_directory_path() / ("admn-hostile-" + std::to_string(getpid()) + ".stderr");
-  return run_command(std::string(ADMN_RUN) + " " + arguments + " 2> " + err.string(), err);
-}
+using admn::test::run_admn_run;
+using admn::test::run_command;
+using admn::test::tool_outcome;
 
 void check_rejected(const std::string& arguments, const std::string& id) {
   CAPTURE(arguments);
-  const outcome r = run_tool(arguments);
+  const tool_outcome r = run_admn_run(arguments);
   INFO(r.stderr_text);
   CHECK(r.code == 1);
   CHECK(r.stderr_text.find("[" + id + "]") != std::string::npos);
@@ -392,8 +368,8 @@ TEST_CASE("admn-run rejects every hostile model and input with a typed error, ex
     auto inputs = case_inputs();
     inputs[m].data()[77] = 3e38f;
     const std::string huge_in = inputs_file(inputs, "in_huge");
-    const outcome r =
-        run_tool("--model " + fixture_model + " --input " + huge_in + " --output " + out + " --budget 4");
+    const tool_outcome r =
+        run_admn_run("--model " + fixture_model + " --input " + huge_in + " --output " + out + " --budget 4");
     INFO(r.stderr_text);
     CHECK((r.code == 0 || r.code == 1));
     if (r.code == 1) {
@@ -464,8 +440,8 @@ TEST_CASE(
   const fs::path out = dir / "out.safetensors";
   std::ofstream(out) << "old";
   fs::permissions(out, fs::perms::owner_read | fs::perms::owner_write);
-  const outcome r = run_tool("--model " + model.string() + " --input " + in + " --output " + out.string() +
-                             " --budget 4 --read");
+  const tool_outcome r = run_admn_run("--model " + model.string() + " --input " + in + " --output " +
+                                      out.string() + " --budget 4 --read");
   INFO(r.stderr_text);
   CHECK(r.code == 0);
   CHECK(fs::status(out).permissions() == (fs::perms::owner_read | fs::perms::owner_write));
@@ -484,7 +460,7 @@ TEST_CASE("admn-inspect reports a model with a zero patch size without a signal 
     CAPTURE(flags);
     // The binding error goes to stderr, or into the JSON object with --json: read both.
     const fs::path err = fs::temp_directory_path() / ("admn-hostile-inspect-" + std::to_string(getpid()));
-    const outcome r =
+    const tool_outcome r =
         run_command(std::string(ADMN_INSPECT) + " " + model + flags + " > " + err.string() + " 2>&1", err);
     INFO(r.stderr_text);
     CHECK(r.code >= 0);  // no signal
@@ -502,7 +478,8 @@ TEST_CASE("admn-run warns about tensors the network does not use") {
     extra.name = "optimizer.state";
     m.tensors.push_back(extra);
   });
-  const outcome r = run_tool("--model " + model + " --input " + in + " --output " + out + " --budget 4");
+  const tool_outcome r =
+      run_admn_run("--model " + model + " --input " + in + " --output " + out + " --budget 4");
   INFO(r.stderr_text);
   CHECK(r.code == 0);
   CHECK(r.stderr_text.find("warning: 1 tensors of the model are not used: 'optimizer.state'") !=
