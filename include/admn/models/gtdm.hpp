@@ -25,7 +25,7 @@ using network_with_qoi = model::network<model::conv_controller<model::summary::c
 using network = network_with_qoi<model::qoi::sigma>;
 // GTDM_Blur (Linear(250, 8): 4 blur classes of RGB, then 4 of depth) and GTDM_Lowlight
 // (Linear(250, 4): 4 gamma classes) predict corruption classes: raw logits, no sigmoid
-// (docs/numerics.md §4.8). Everything else is GTDM_Noise's; the logit count is the weights'.
+// (docs/numerics.md §11.1, §11.2). Everything else is GTDM_Noise's; the logit count is the weights'.
 using class_qoi_network = network_with_qoi<model::qoi::logits>;
 
 inline constexpr std::array<std::size_t, 2> default_image_size{224, 224};

@@ -3,8 +3,9 @@
 // A model file names its network in `__metadata__`:
 //   admn.arch    "gtdm" | "gtdm_blur" | "gtdm_lowlight" | "gtdm_3mod" | "ave" | "ave_unequal" |
 //                "mmfi" | "digits" (the demo model)
-//                (gtdm_blur, gtdm_lowlight: GTDM whose QoI head gives corruption-class logits, §4.8;
-//                gtdm_3mod: GTDM plus the mmWave `range_doppler` modality, §4.10;
+//                (gtdm_blur, gtdm_lowlight: GTDM whose QoI head gives corruption-class logits,
+//                docs/numerics.md §11.1, §11.2; gtdm_3mod: GTDM plus the mmWave `range_doppler`
+//                modality, §11.3; a controller trained as ADMN-AE is a plain gtdm, §11.4;
 //                ave_unequal: AVE with ADMN's unequal-cost controller, image blocks cost
 //                3 and audio blocks 1, budgets in cost units — docs/numerics.md §4.10)
 //   admn.config  optional JSON object of overrides for reduced or retrained models:
