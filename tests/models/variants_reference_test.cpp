@@ -106,14 +106,16 @@ TEST_CASE("admn-run runs GTDM-3 from its file and reproduces the reference") {
   std::vector<admn::tensor> inputs;
   for (const auto& m : modalities) inputs.push_back(cases.get(c + "." + m));
   std::vector<admn::io::tensor_entry> entries;
-  for (std::size_t i = 0; i < modalities.size(); ++i) entries.push_back(admn::io::entry(modalities[i], inputs[i]));
+  for (std::size_t i = 0; i < modalities.size(); ++i)
+    entries.push_back(admn::io::entry(modalities[i], inputs[i]));
   const std::string tag = std::to_string(getpid());
   const fs::path in = fs::temp_directory_path() / ("admn-run-gtdm3-in-" + tag + ".safetensors");
   const fs::path out = fs::temp_directory_path() / ("admn-run-gtdm3-out-" + tag + ".safetensors");
   const fs::path err = fs::temp_directory_path() / ("admn-run-gtdm3-" + tag + ".stderr");
   admn::io::save(in, entries);
-  const std::string command = std::string(ADMN_RUN) + " --model " + fixture_path("gtdm_3mod_small") + " --input " +
-                              in.string() + " --output " + out.string() + " --budget 6 2> " + err.string();
+  const std::string command = std::string(ADMN_RUN) + " --model " + fixture_path("gtdm_3mod_small") +
+                              " --input " + in.string() + " --output " + out.string() + " --budget 6 2> " +
+                              err.string();
   const int status = std::system(command.c_str());
   std::stringstream stderr_text;
   stderr_text << std::ifstream(err).rdbuf();

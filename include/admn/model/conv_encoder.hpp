@@ -53,8 +53,7 @@ class conv_encoder {
     const std::string linear_key = batch_norm ? key(11) : key(8);
 
     std::optional<kernels::resize_plan> resize;
-    if (config.leading_resize)
-      resize.emplace(in_h, in_w, config.resize[0], config.resize[1], antialias);
+    if (config.leading_resize) resize.emplace(in_h, in_w, config.resize[0], config.resize[1], antialias);
     std::vector<layers::conv2d> convs;
     std::vector<layers::batch_norm2d> norms;
     std::size_t c = channels, h = resize ? config.resize[0] : in_h, wd = resize ? config.resize[1] : in_w;
@@ -112,8 +111,9 @@ class conv_encoder {
     const auto& s = convs_[0].geometry();
     std::string out = "conv encoder ";
     if (resize_) out += std::to_string(resize_->in_h()) + "x" + std::to_string(resize_->in_w()) + " -> ";
-    return out + std::to_string(s.in_h) + "x" + std::to_string(s.in_w) + (has_batch_norm() ? " (BatchNorm)" : "") +
-           " -> " + std::to_string(flat_features()) + " -> " + std::to_string(dim());
+    return out + std::to_string(s.in_h) + "x" + std::to_string(s.in_w) +
+           (has_batch_norm() ? " (BatchNorm)" : "") + " -> " + std::to_string(flat_features()) + " -> " +
+           std::to_string(dim());
   }
 
   // Scratch floats of features() for one image.
@@ -121,8 +121,7 @@ class conv_encoder {
     std::size_t layer = resize_ ? resize_->scratch_size(convs_[0].geometry().in_channels) : 0;
     for (const auto& c : convs_) layer = std::max(layer, c.workspace_floats());
     layer = std::max(layer, pool_.workspace_floats());
-    return resized_floats() +
-           workspace::rounded(convs_[0].geometry().output_size()) +
+    return resized_floats() + workspace::rounded(convs_[0].geometry().output_size()) +
            workspace::rounded(convs_[1].geometry().output_size()) +
            workspace::rounded(pool_.output_shape(1).element_count()) + workspace::rounded(layer);
   }

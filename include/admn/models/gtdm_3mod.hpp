@@ -21,17 +21,17 @@ namespace admn::models::gtdm_3mod {
 
 using range_doppler =
     model::modality<"range_doppler", model::image_input<3>, model::preprocess<>, model::vit<3>>;
-using network = model::network<model::conv_controller<model::summary::cls, model::qoi::sigma>,
-                               model::transformer_fusion, model::gaussian_2d, gtdm::rgb, gtdm::depth,
-                               range_doppler>;
+using network =
+    model::network<model::conv_controller<model::summary::cls, model::qoi::sigma>, model::transformer_fusion,
+                   model::gaussian_2d, gtdm::rgb, gtdm::depth, range_doppler>;
 
 inline constexpr std::array<std::size_t, 2> default_range_doppler_size{256, 16};
 
 // The reference hyper-parameters; the sizes and `vit_heads` differ only for reduced test models.
-inline model::network_config config(bool antialias = true,
-                                    std::array<std::size_t, 2> image = gtdm::default_image_size,
-                                    std::array<std::size_t, 2> range_doppler_size = default_range_doppler_size,
-                                    std::optional<std::size_t> vit_heads = 12) {
+inline model::network_config config(
+    bool antialias = true, std::array<std::size_t, 2> image = gtdm::default_image_size,
+    std::array<std::size_t, 2> range_doppler_size = default_range_doppler_size,
+    std::optional<std::size_t> vit_heads = 12) {
   model::network_config c = gtdm::config(antialias, image, vit_heads);
   c.modalities.push_back({.backbone_prefix = "mmWave.",
                           .adapter_prefix = "mmWave_adapter.",

@@ -61,9 +61,8 @@ inline constexpr std::string_view known_archs =
 [[nodiscard]] inline std::string arch_of(const io::safetensors_file& file) {
   const auto& meta = file.metadata();
   if (!meta || meta->find("admn.arch") == meta->end())
-    throw config_error(
-        "admn.config.arch",
-        "the model file has no __metadata__ key 'admn.arch' (" + std::string(known_archs) + ")");
+    throw config_error("admn.config.arch", "the model file has no __metadata__ key 'admn.arch' (" +
+                                               std::string(known_archs) + ")");
   return meta->at("admn.arch");
 }
 
@@ -168,10 +167,10 @@ decltype(auto) with_arch_config(const io::safetensors_file& file, bool antialias
     return finish(gtdm::config(antialias, o.image_size.value_or(gtdm::default_image_size), o.vit_heads),
                   std::type_identity<gtdm::class_qoi_network>{});
   if (arch == "gtdm_3mod")
-    return finish(gtdm_3mod::config(antialias, o.image_size.value_or(gtdm::default_image_size),
-                                    o.range_doppler_size.value_or(gtdm_3mod::default_range_doppler_size),
-                                    o.vit_heads),
-                  std::type_identity<gtdm_3mod::network>{});
+    return finish(
+        gtdm_3mod::config(antialias, o.image_size.value_or(gtdm::default_image_size),
+                          o.range_doppler_size.value_or(gtdm_3mod::default_range_doppler_size), o.vit_heads),
+        std::type_identity<gtdm_3mod::network>{});
   if (arch == "ave" || arch == "ave_unequal") {
     model::network_config config = ave::config(antialias, o.image_size.value_or(ave::default_image_size),
                                                o.audio_size.value_or(ave::default_audio_size), o.vit_heads);
