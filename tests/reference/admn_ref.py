@@ -1,10 +1,12 @@
-"""Independent PyTorch reference of the three ADMN stage-2 networks (GTDM, AVE, MMFI), from docs/numerics.md.
+"""Independent PyTorch reference of the ADMN stage-2 networks (GTDM, AVE, MMFI and the GTDM variants), from
+docs/numerics.md.
 
 Plain nn.Modules, float32 CPU, no timm/torchvision, parameterised by size (`gtdm_config`, `ave_config`,
 `mmfi_config`, each `small=True` for the reduced test models of make_network_fixtures.py or `small=False`
-for the real sizes). Parameter names are the checkpoint's (spec §7):
+for the real sizes; `gtdm_blur_config`, `gtdm_lowlight_config`, `gtdm_3mod_config` for the variants of
+make_variant_fixtures.py, whose reduced models are smaller still). Parameter names are the checkpoint's (spec §7):
 
-    vision.* / depth.* | audio.*       timm ViT backbones (§2; no `head.*`: unused, dropped on export)
+    vision.* / depth.* | audio.* | mmWave.*   timm ViT backbones (§2; no `head.*`: unused, dropped on export)
     controller.*                       ConvLayerController (§4): cls, encoder_dict.<modality>.<i>.*,
                                        combiner_encoder.*, output_head.{0,2}.weight, noise_output.{0,2}.*
     encoder.*                          vit_dev TransformerEnc fusion (§4.5, §5.2)
@@ -16,7 +18,8 @@ for the real sizes). Parameter names are the checkpoint's (spec §7):
 
     layer_mask         (B, M, depth) float 0/1    top-L (§4.6) of the logits, or the given plan
     controller_logits  (B, M*depth)               controller.output_head(c) before the -99 / forcing
-    qoi                (B, 2) sigmoid*5 (GTDM, MMFI) | (B, 4) raw logits (AVE)
+    qoi                (B, 2) sigmoid*5 (GTDM, MMFI) | (B, 3) sigmoid*5 (GTDM-3) | raw logits: (B, 4) AVE,
+                       (B, 8) GTDM-Blur (4 + 4 blur classes), (B, 4) GTDM-Lowlight (gamma classes)
     pred_mean (B,2), pred_cov (B,2,2)   (GTDM)   |   logits (B, classes)   (AVE, MMFI)
     cut_gap            (B,) float64: smallest selected minus largest unselected masked logit (inf if k=0)
 
@@ -26,6 +29,10 @@ LN(cls + pos[0]). Top-L: logits[:, depth*m] := -99 for every modality m, k = L -
 first k entries of a STABLE sort by descending value (ties: lower index first), scatter 1, then block
 0 of every modality forced to 1.
 
+`ConvControllerAE` is GTDM's autoencoder controller (§4.9): the conv encoders without their Resize, the
+combiner and cls, and ConvTranspose/BatchNorm decoders; make_variant_fixtures.py turns it into a normal
+controller the way the authors' training script does.
+
 `set_fast_linear(True)` routes float32 nn.Linear through oneDNN (torch's mkldnn_linear) — Debian's
 torch is linked against the reference BLAS (~2 GFLOP/s), too slow for full-size ViT-B; it is used by
 gtdm_full.py only. The small fixtures use the default (deterministic, reference BLAS) path.
@@ -34,7 +41,7 @@ import json
 import math
 import struct
 from dataclasses import dataclass, field
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -203,9 +210,11 @@ class FeedForward(nn.Module):
 
 
 class TransformerEnc(nn.Module):
+    """dim_head = dim // heads as every ADMN caller passes it, so the inner width heads * dim_head is below dim
+    when heads does not divide dim (GTDM-3's combiner: 350 wide, 4 heads of 87, inner 348)."""
+
     def __init__(self, dim, depth, heads, mlp):
         super().__init__()
-        assert dim % heads == 0
         self.layers = nn.ModuleList(nn.ModuleList([VdAttention(dim, heads, dim // heads), FeedForward(dim, mlp)])
                                     for _ in range(depth))
         self.norm = layer_norm(dim)
@@ -235,29 +244,34 @@ class Resize(nn.Module):
 @dataclass(frozen=True)
 class EncoderConfig:
     in_chans: int
-    resize: Tuple[int, int]
+    resize: Optional[Tuple[int, int]]  # None: no Resize module (GTDM-3 range-doppler), the input is `size`
     pool: Tuple[int, int]
     batch_norm: bool  # AVE
+    kernels: Tuple[Tuple[int, int], ...] = ((10, 10), (10, 10), (5, 5))
+    size: Optional[Tuple[int, int]] = None
 
     @property
     def flat(self):
-        h, w = self.resize
-        h, w = h - 9, w - 9
-        h, w = h - 9, w - 9
+        h, w = self.resize or self.size
+        (a, b), (c, d), (e, f) = self.kernels
+        h, w = h - a + 1, w - b + 1
+        h, w = h - c + 1, w - d + 1
         h, w = h // self.pool[0], w // self.pool[1]
-        return 3 * (h - 4) * (w - 4)
+        return 3 * (h - e + 1) * (w - f + 1)
 
 
-def conv_encoder(e: EncoderConfig, dim):
-    """§4.2; Sequential indices = the checkpoint's (GTDM/MMFI {1,3,6,9}, AVE {1,2,4,5,8,9,12})."""
+def conv_encoder(e: EncoderConfig, dim, with_resize=True):
+    """§4.2; Sequential indices = the checkpoint's (GTDM/MMFI {1,3,6,9}, AVE {1,2,4,5,8,9,12}); without a
+    Resize module (GTDM-3 range-doppler, §4.10; the autoencoder's encoders, §4.9) all one lower."""
     def conv_block(cin, cout, k):
         out = [nn.Conv2d(cin, cout, k)]
         if e.batch_norm:
             out.append(nn.BatchNorm2d(cout, eps=EPS))
         return out + [nn.ReLU()]
 
-    layers = [Resize(e.resize)] + conv_block(e.in_chans, 6, 10) + conv_block(6, 6, 10) + \
-        [nn.MaxPool2d(e.pool)] + conv_block(6, 3, 5) + [nn.Flatten(), Linear(e.flat, dim)]
+    k1, k2, k3 = e.kernels
+    layers = ([Resize(e.resize)] if e.resize and with_resize else []) + conv_block(e.in_chans, 6, k1) + \
+        conv_block(6, 6, k2) + [nn.MaxPool2d(e.pool)] + conv_block(6, 3, k3) + [nn.Flatten(), Linear(e.flat, dim)]
     return nn.Sequential(*layers)
 
 
@@ -269,8 +283,8 @@ class ControllerConfig:
     mlp: int
     hidden: int        # output_head.0 out features (200 real)
     noise_hidden: int  # noise_output.0 out features (250 real, MMFI 400)
-    qoi_out: int       # 2 (σ per modality) or 4 (AVE noise-type logits)
-    qoi_sigma: bool    # sigmoid(·)*5 (GTDM, MMFI) or raw logits (AVE)
+    qoi_out: int       # 2 or 3 (σ per modality), 4 (AVE noise types, Lowlight gammas), 8 (Blur: 4 + 4 classes)
+    qoi_sigma: bool    # sigmoid(·)*5 (GTDM, GTDM-3, MMFI) or raw logits (AVE, Blur, Lowlight)
     use_cls: bool      # CLS summary (GTDM, AVE) or mean pool without CLS (MMFI)
     encoded: Tuple[int, ...]     # instances encoded per modality (MMFI: 3 of 15)
     encoders: Tuple[EncoderConfig, ...]
@@ -416,7 +430,8 @@ class AdmnNet(nn.Module):
 
     def forward(self, inputs, budget=None, plan=None, antialias=True):
         c = self.cfg
-        assert len(inputs) == 2
+        M = len(c.mod_names)
+        assert len(inputs) == M
         B = inputs[0].shape[0]
         for x, n, vc in zip(inputs, c.instances, c.vits):
             assert tuple(x.shape) == (B, n, vc.in_chans, *vc.img), (x.shape, n, vc)
@@ -426,13 +441,13 @@ class AdmnNet(nn.Module):
         else:
             mask = plan.to(logits.dtype)
             gap = torch.full((B,), math.nan, dtype=torch.float64)
-        assert mask.shape == (B, 2, self.depths[0])
+        assert mask.shape == (B, M, self.depths[0])
         toks = []
         for m, (x, n) in enumerate(zip(inputs, c.instances)):
             keep = mask[:, m].repeat_interleave(n, dim=0)  # sample-major, as the (B, n) flatten
             feat = getattr(self, c.backbones[m])(x.reshape(B * n, *x.shape[2:]), keep)
             toks.append(getattr(self, c.adapters[m])(feat).reshape(B, n, -1))
-        agg = torch.cat(toks, dim=1)  # all instances of modality 0, then modality 1 (§5.2)
+        agg = torch.cat(toks, dim=1)  # all instances of modality 0, then modality 1, … (§5.2)
         agg = agg + positionalencoding1d(agg.shape[2], agg.shape[1]).to(agg.dtype)
         fused = self.encoder(agg).mean(dim=1)
         out = {"layer_mask": mask, "controller_logits": logits, "qoi": qoi, "cut_gap": gap}
@@ -452,9 +467,9 @@ AUDIO_ENC_BN = EncoderConfig(1, (128, 512), (3, 6), True)
 assert IMG_ENC.flat == 1587 and AUDIO_ENC_BN.flat == 7488
 
 
-def _vit(small, in_chans=3, img=None):
+def _vit(small, in_chans=3, img=None, small_dim=32):
     if small:
-        return VitConfig(in_chans, img or (32, 32), 8, 32, 4, 2, 64)
+        return VitConfig(in_chans, img or (32, 32), 8, small_dim, 4, 2, 2 * small_dim)
     return VitConfig(in_chans, img or (224, 224), 16, 768, 12, 12, 3072)
 
 
@@ -499,7 +514,82 @@ def mmfi_config(small):
                      head="linear", classes=27, config_json=dict(SMALL_OVERRIDES) if small else {})
 
 
-CONFIGS = {"gtdm": gtdm_config, "ave": ave_config, "mmfi": mmfi_config}
+# ---- GTDM variants (docs/numerics.md §4.8-§4.10). Their reduced models are smaller than gtdm_config(True)
+# (ViT width 16, controller width 16 or 18, fusion 16) to keep the fixtures small.
+
+def gtdm_variant(arch, small, qoi_out, qoi_sigma, three_modalities=False):
+    d = 16
+    rd_size = (64, 16) if small else (256, 16)
+    encoders = (IMG_ENC, IMG_ENC)
+    vits = (_vit(small, small_dim=d), _vit(small, small_dim=d))
+    names, backbones, adapters = ("zed_camera_left", "realsense_camera_depth"), ("vision", "depth"), \
+        ("vision_adapter", "depth_adapter")
+    config_json = {**SMALL_OVERRIDES} if small else {}
+    if three_modalities:  # the mmWave range-doppler ViT and its Resize-less encoder (§4.10)
+        encoders += (EncoderConfig(3, None, (4, 1), False, ((10, 2), (10, 2), (5, 2)), rd_size),)
+        vits += (_vit(small, 3, rd_size, small_dim=d),)
+        names, backbones, adapters = names + ("range_doppler",), backbones + ("mmWave",), adapters + ("mmWave_adapter",)
+        if small:
+            config_json["range_doppler_size"] = list(rd_size)
+    # GTDM-3's controller is 350 wide with 4 heads of 350 // 4 = 87: the reduced one keeps heads ∤ width.
+    dim = (18 if three_modalities else 16) if small else (350 if three_modalities else 256)
+    ctrl = ControllerConfig(dim=dim, depth=2 if small else 4, heads=4, mlp=4 * dim,
+                            hidden=20 if small else (400 if three_modalities else 200),
+                            noise_hidden=24 if small else (200 if three_modalities else 250), qoi_out=qoi_out,
+                            qoi_sigma=qoi_sigma, use_cls=True, encoded=(3,) * len(names), encoders=encoders)
+    return NetConfig(arch, names, backbones, adapters, (3,) * len(names), vits, ctrl,
+                     fusion_dim=16 if small else 256, fusion_depth=2 if small else 6, fusion_heads=4,
+                     fusion_mlp=24 if small else 768, adapter_hidden=12 if small else 512, adapter_kind="fc",
+                     head="gaussian", config_json=config_json)
+
+
+def gtdm_blur_config(small):  # QoI: Linear(250, 8) raw logits, 4 blur classes of RGB then 4 of depth
+    return gtdm_variant("gtdm_blur", small, 8, False)
+
+
+def gtdm_lowlight_config(small):  # QoI: Linear(250, 4) raw logits, 4 gamma classes
+    return gtdm_variant("gtdm_lowlight", small, 4, False)
+
+
+def gtdm_3mod_config(small):  # + range_doppler; QoI: Linear(200, 3) sigmoid*5
+    return gtdm_variant("gtdm_3mod", small, 3, True, three_modalities=True)
+
+
+RD_ENC = gtdm_3mod_config(False).controller.encoders[2]
+assert RD_ENC.flat == 2145 and gtdm_3mod_config(False).vits[2].tokens == 17
+
+
+CONFIGS = {"gtdm": gtdm_config, "ave": ave_config, "mmfi": mmfi_config, "gtdm_blur": gtdm_blur_config,
+           "gtdm_lowlight": gtdm_lowlight_config, "gtdm_3mod": gtdm_3mod_config}
+
+
+class ConvControllerAE(nn.Module):
+    """GTDM's Conv_Controller_AE (§4.9): encoder_dict without the Resize (inputs come resized), combiner_encoder,
+    cls, and per modality a decoder ConvTranspose(1,32,14) → BN → ReLU → ConvTranspose(32,32,12,stride 3) → BN →
+    ReLU → ConvTranspose(32,C,5) from the CLS output reshaped to (1, *grid) (real: 256 → 16×16 → 100×100)."""
+
+    def __init__(self, c: ControllerConfig, mod_names, out_chans, grid):
+        super().__init__()
+        self.cfg, self.mod_names, self.grid = c, list(mod_names), tuple(grid)
+        self.encoder_dict = nn.ModuleDict({n: conv_encoder(e, c.dim, with_resize=False)
+                                           for n, e in zip(mod_names, c.encoders)})
+        self.decoder_dict = nn.ModuleDict({n: nn.Sequential(
+            nn.ConvTranspose2d(1, 32, 14), nn.BatchNorm2d(32, eps=EPS), nn.ReLU(),
+            nn.ConvTranspose2d(32, 32, 12, stride=3), nn.BatchNorm2d(32, eps=EPS), nn.ReLU(),
+            nn.ConvTranspose2d(32, ch, 5)) for n, ch in zip(mod_names, out_chans)})
+        self.combiner_encoder = TransformerEnc(c.dim, c.depth, c.heads, c.mlp)
+        self.cls = nn.Parameter(torch.zeros(1, c.dim))
+
+    def forward(self, resized):
+        """resized: per modality (B, instances, C, rh, rw), already at the encoders' Resize size."""
+        B = resized[0].shape[0]
+        toks = [self.cls.expand(B, -1)[:, None, :]]
+        for name, x in zip(self.mod_names, resized):
+            toks.append(self.encoder_dict[name](x.reshape(-1, *x.shape[2:])).reshape(B, x.shape[1], -1))
+        x = torch.cat(toks, dim=1)
+        x = x + positionalencoding1d(x.shape[2], x.shape[1]).to(x.dtype)
+        h = self.combiner_encoder(x)[:, 0].reshape(B, 1, *self.grid)
+        return [self.decoder_dict[n](h) for n in self.mod_names]
 
 
 def build(arch, small, seed):
@@ -524,7 +614,7 @@ def randomize(model, seed):
     done = set()
     for mname, mod in model.named_modules():
         pre = mname + "." if mname else ""
-        if isinstance(mod, (nn.Linear, nn.Conv2d)):
+        if isinstance(mod, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             fan_in = mod.weight[0].numel()
             mod.weight.copy_(randn(mod.weight).mul_(1.0 / math.sqrt(fan_in)))
             done.add(pre + "weight")
@@ -545,7 +635,7 @@ def randomize(model, seed):
             mod.cls_token.copy_(0.5 * randn(mod.cls_token))
             mod.pos_embed.copy_(0.5 * randn(mod.pos_embed))
             done.update({pre + "cls_token", pre + "pos_embed"})
-        elif isinstance(mod, ConvLayerController):
+        elif isinstance(mod, (ConvLayerController, ConvControllerAE)):
             mod.cls.copy_(0.5 * randn(mod.cls))
             done.add(pre + "cls")
     # mlp.2 of the GTDM head aliases mlp.0 (named_modules visits the shared Linear once)

@@ -1,13 +1,16 @@
 // admn/model/conv_encoder.hpp — the controller's per-modality image encoder (docs/numerics.md §4.2).
 //
-//   Resize(rh, rw) → Conv(k1) [→ BN] → ReLU → Conv(k2) [→ BN] → ReLU → MaxPool(ph, pw)
+//   [Resize(rh, rw) →] Conv(k1) [→ BN] → ReLU → Conv(k2) [→ BN] → ReLU → MaxPool(ph, pw)
 //   → Conv(k3) [→ BN] → ReLU → Flatten → Linear(F, D)
 // GTDM/MMFI (no BatchNorm): keys 1, 3, 6 (convs), 9 (Linear).
 // AVE (BatchNorm after each conv): keys 1, 2, 4, 5, 8, 9 (conv, BN pairs), 12 (Linear).
-// The variant is recognised from the weights (`2.running_mean` present). Kernel sizes
-// and channels come from the weights; the Resize target and pool size from the
-// config; the Linear's input F (1587 for 100×100, 7488 for AVE audio) must equal
-// what the convolutions give, which is checked at load.
+// Without the leading Resize (GTDM-3's range-doppler encoder, §4.10) every key is one lower
+// (0, 2, 5, 8) and the convolutions take the images at their own size.
+// The BatchNorm variant is recognised from the weights (`2.running_mean` present, `1.`
+// without Resize). Kernel sizes (square or not) and channels come from the weights; the
+// Resize target and pool size from the config; the Linear's input F (1587 for 100×100,
+// 7488 for AVE audio, 2145 for 256×16 range-doppler) must equal what the convolutions
+// give, which is checked at load.
 #pragma once
 
 #include <admn/error.hpp>
@@ -31,6 +34,7 @@ struct controller_encoder_config {
   std::array<std::size_t, 2> resize{100, 100};  // Resize((h, w)) at the encoder's start
   std::array<std::size_t, 2> pool{3, 3};        // MaxPool2d kernel = stride (AVE audio: (3, 6))
   std::size_t instances = 0;                    // instances encoded per sample; 0 = all (MMFI: 3)
+  bool leading_resize = true;                   // false: no Resize module, `resize` is unused
 };
 
 class conv_encoder {
@@ -39,16 +43,20 @@ class conv_encoder {
   // channels × in_h × in_w.
   static conv_encoder load(const io::weight_source& w, std::size_t channels, std::size_t in_h,
                            std::size_t in_w, const controller_encoder_config& config, bool antialias) {
-    const bool batch_norm = w.contains("2.running_mean");
-    const std::array<const char*, 3> conv_keys =
-        batch_norm ? std::array{"1.", "4.", "8."} : std::array{"1.", "3.", "6."};
-    const std::array<const char*, 3> norm_keys{"2.", "5.", "9."};
-    const char* linear_key = batch_norm ? "12." : "9.";
+    // Sequential indices after the Resize (index 0 when present).
+    const std::size_t first = config.leading_resize ? 1 : 0;
+    const auto key = [first](std::size_t i) { return std::to_string(first + i) + "."; };
+    const bool batch_norm = w.contains(key(1) + "running_mean");
+    const std::array<std::string, 3> conv_keys =
+        batch_norm ? std::array{key(0), key(3), key(7)} : std::array{key(0), key(2), key(5)};
+    const std::array<std::string, 3> norm_keys{key(1), key(4), key(8)};
+    const std::string linear_key = batch_norm ? key(11) : key(8);
 
-    kernels::resize_plan resize(in_h, in_w, config.resize[0], config.resize[1], antialias);
+    std::optional<kernels::resize_plan> resize;
+    if (config.leading_resize) resize.emplace(in_h, in_w, config.resize[0], config.resize[1], antialias);
     std::vector<layers::conv2d> convs;
     std::vector<layers::batch_norm2d> norms;
-    std::size_t c = channels, h = config.resize[0], wd = config.resize[1];
+    std::size_t c = channels, h = resize ? config.resize[0] : in_h, wd = resize ? config.resize[1] : in_w;
     std::optional<layers::max_pool2d> pool;
     for (std::size_t i = 0; i < 3; ++i) {
       if (i == 2) {
@@ -101,18 +109,19 @@ class conv_encoder {
   }
   [[nodiscard]] std::string describe() const {
     const auto& s = convs_[0].geometry();
-    return "conv encoder " + std::to_string(resize_.in_h()) + "x" + std::to_string(resize_.in_w()) + " -> " +
-           std::to_string(s.in_h) + "x" + std::to_string(s.in_w) + (has_batch_norm() ? " (BatchNorm)" : "") +
-           " -> " + std::to_string(flat_features()) + " -> " + std::to_string(dim());
+    std::string out = "conv encoder ";
+    if (resize_) out += std::to_string(resize_->in_h()) + "x" + std::to_string(resize_->in_w()) + " -> ";
+    return out + std::to_string(s.in_h) + "x" + std::to_string(s.in_w) +
+           (has_batch_norm() ? " (BatchNorm)" : "") + " -> " + std::to_string(flat_features()) + " -> " +
+           std::to_string(dim());
   }
 
   // Scratch floats of features() for one image.
   [[nodiscard]] std::size_t workspace_floats() const noexcept {
-    std::size_t layer = resize_.scratch_size(convs_[0].geometry().in_channels);
+    std::size_t layer = resize_ ? resize_->scratch_size(convs_[0].geometry().in_channels) : 0;
     for (const auto& c : convs_) layer = std::max(layer, c.workspace_floats());
     layer = std::max(layer, pool_.workspace_floats());
-    return workspace::rounded(convs_[0].geometry().input_size()) +
-           workspace::rounded(convs_[0].geometry().output_size()) +
+    return resized_floats() + workspace::rounded(convs_[0].geometry().output_size()) +
            workspace::rounded(convs_[1].geometry().output_size()) +
            workspace::rounded(pool_.output_shape(1).element_count()) + workspace::rounded(layer);
   }
@@ -122,12 +131,12 @@ class conv_encoder {
     const auto& g0 = convs_[0].geometry();
     const auto& g1 = convs_[1].geometry();
     float* resized = scratch;
-    float* a1 = resized + workspace::rounded(g0.input_size());
+    float* a1 = resized + resized_floats();
     float* a2 = a1 + workspace::rounded(g0.output_size());
     float* pooled = a2 + workspace::rounded(g1.output_size());
     float* layer_scratch = pooled + workspace::rounded(pool_.output_shape(1).element_count());
-    resize_.run(image, g0.in_channels, resized, layer_scratch);
-    const mutable_view x0(resized, shape{g0.in_channels, g0.in_h, g0.in_w});
+    if (resize_) resize_->run(image, g0.in_channels, resized, layer_scratch);
+    const const_view x0(resize_ ? resized : image, shape{g0.in_channels, g0.in_h, g0.in_w});
     const mutable_view x1(a1, shape{g0.out_channels, g0.out_h(), g0.out_w()});
     const mutable_view x2(a2, shape{g1.out_channels, g1.out_h(), g1.out_w()});
     const auto& pg = pool_.geometry();
@@ -144,7 +153,7 @@ class conv_encoder {
   void project(const_view flat, mutable_view codes) const { project_.forward(flat, codes); }
 
  private:
-  conv_encoder(kernels::resize_plan resize, std::vector<layers::conv2d> convs,
+  conv_encoder(std::optional<kernels::resize_plan> resize, std::vector<layers::conv2d> convs,
                std::vector<layers::batch_norm2d> norms, layers::max_pool2d pool, layers::linear project)
       : resize_(std::move(resize)),
         convs_(std::move(convs)),
@@ -152,13 +161,18 @@ class conv_encoder {
         pool_(std::move(pool)),
         project_(std::move(project)) {}
 
+  // The resized image's floats in the scratch (none without a Resize).
+  [[nodiscard]] std::size_t resized_floats() const noexcept {
+    return resize_ ? workspace::rounded(convs_[0].geometry().input_size()) : 0;
+  }
+
   // conv i, then its BatchNorm + ReLU in place (the ReLU is fused into the conv when there is no BN).
   void step(std::size_t i, const_view in, mutable_view out, float* scratch) const {
     convs_[i].forward(in, out, scratch);
     if (!norms_.empty()) norms_[i].forward(out, out);
   }
 
-  kernels::resize_plan resize_;
+  std::optional<kernels::resize_plan> resize_;  // absent: the images enter the first conv as given
   std::vector<layers::conv2d> convs_;
   std::vector<layers::batch_norm2d> norms_;
   layers::max_pool2d pool_;

@@ -1,4 +1,5 @@
 // admn/models/gtdm.hpp — ADMN's GTDM network (GTDM_Noise: Conv_GTDM_Controller), as a type.
+// GTDM_Blur and GTDM_Lowlight are the same network with a class-logit QoI head (below).
 //
 // Two modalities, 3 sensor nodes each: RGB `zed_camera_left` and depth
 // `realsense_camera_depth` (1-channel depth repeated to 3, given as 3 channels,
@@ -18,8 +19,14 @@ namespace admn::models::gtdm {
 using rgb = model::modality<"zed_camera_left", model::image_input<3>, model::preprocess<>, model::vit<3>>;
 using depth =
     model::modality<"realsense_camera_depth", model::image_input<3>, model::preprocess<>, model::vit<3>>;
-using network = model::network<model::conv_controller<model::summary::cls, model::qoi::sigma>,
-                               model::transformer_fusion, model::gaussian_2d, rgb, depth>;
+template <model::qoi Qoi>
+using network_with_qoi = model::network<model::conv_controller<model::summary::cls, Qoi>,
+                                        model::transformer_fusion, model::gaussian_2d, rgb, depth>;
+using network = network_with_qoi<model::qoi::sigma>;
+// GTDM_Blur (Linear(250, 8): 4 blur classes of RGB, then 4 of depth) and GTDM_Lowlight
+// (Linear(250, 4): 4 gamma classes) predict corruption classes: raw logits, no sigmoid
+// (docs/numerics.md §11.1, §11.2). Everything else is GTDM_Noise's; the logit count is the weights'.
+using class_qoi_network = network_with_qoi<model::qoi::logits>;
 
 inline constexpr std::array<std::size_t, 2> default_image_size{224, 224};
 

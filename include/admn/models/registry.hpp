@@ -1,12 +1,16 @@
 // admn/models/registry.hpp — choose and load a reference network from a model file.
 //
 // A model file names its network in `__metadata__`:
-//   admn.arch    "gtdm" | "ave" | "ave_unequal" | "mmfi" | "digits" (the demo model)
-//                (ave_unequal: AVE with ADMN's unequal-cost controller, image blocks cost
+//   admn.arch    "gtdm" | "gtdm_blur" | "gtdm_lowlight" | "gtdm_3mod" | "ave" | "ave_unequal" |
+//                "mmfi" | "digits" (the demo model)
+//                (gtdm_blur, gtdm_lowlight: GTDM whose QoI head gives corruption-class logits,
+//                docs/numerics.md §11.1, §11.2; gtdm_3mod: GTDM plus the mmWave `range_doppler`
+//                modality, §11.3; a controller trained as ADMN-AE is a plain gtdm, §11.4;
+//                ave_unequal: AVE with ADMN's unequal-cost controller, image blocks cost
 //                3 and audio blocks 1, budgets in cost units — docs/numerics.md §4.10)
 //   admn.config  optional JSON object of overrides for reduced or retrained models:
 //                {"vit_heads": 12, "image_size": [224, 224], "audio_size": [128, 1024] (ave, digits),
-//                 "controller_heads": 4, "fusion_heads": 4}
+//                 "range_doppler_size": [256, 16] (gtdm_3mod), "controller_heads": 4, "fusion_heads": 4}
 // For the ADMN checkpoints themselves the spec fixes every hyper-parameter, so
 // admn.arch alone is enough: their ViT-B/16 backbones (width 768) have 12 heads. A
 // backbone of another width must name its head count ("vit_heads"), since no tensor
@@ -23,6 +27,7 @@
 #include <admn/models/ave.hpp>
 #include <admn/models/digits.hpp>
 #include <admn/models/gtdm.hpp>
+#include <admn/models/gtdm_3mod.hpp>
 #include <admn/models/mmfi.hpp>
 
 #include <nlohmann/json.hpp>
@@ -31,6 +36,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -42,17 +48,21 @@ struct model_overrides {
   std::optional<std::size_t> vit_heads{};
   std::optional<std::array<std::size_t, 2>> image_size{};
   std::optional<std::array<std::size_t, 2>> audio_size{};
+  std::optional<std::array<std::size_t, 2>> range_doppler_size{};
   std::size_t controller_heads = 4;
   std::size_t fusion_heads = 4;
 };
+
+// Every admn.arch with_arch_config knows, for error messages.
+inline constexpr std::string_view known_archs =
+    "gtdm, gtdm_blur, gtdm_lowlight, gtdm_3mod, ave, ave_unequal, mmfi or digits";
 
 // The `admn.arch` of a file; throws config_error [admn.config.arch] when absent.
 [[nodiscard]] inline std::string arch_of(const io::safetensors_file& file) {
   const auto& meta = file.metadata();
   if (!meta || meta->find("admn.arch") == meta->end())
-    throw config_error(
-        "admn.config.arch",
-        "the model file has no __metadata__ key 'admn.arch' (gtdm, ave, ave_unequal, mmfi or digits)");
+    throw config_error("admn.config.arch", "the model file has no __metadata__ key 'admn.arch' (" +
+                                               std::string(known_archs) + ")");
   return meta->at("admn.arch");
 }
 
@@ -89,6 +99,8 @@ struct model_overrides {
       out.image_size = pair(value, key);
     else if (key == "audio_size")
       out.audio_size = pair(value, key);
+    else if (key == "range_doppler_size")
+      out.range_doppler_size = pair(value, key);
     else if (key == "controller_heads")
       out.controller_heads = count(value, key);
     else if (key == "fusion_heads")
@@ -151,6 +163,14 @@ decltype(auto) with_arch_config(const io::safetensors_file& file, bool antialias
   if (arch == "gtdm")
     return finish(gtdm::config(antialias, o.image_size.value_or(gtdm::default_image_size), o.vit_heads),
                   std::type_identity<gtdm::network>{});
+  if (arch == "gtdm_blur" || arch == "gtdm_lowlight")
+    return finish(gtdm::config(antialias, o.image_size.value_or(gtdm::default_image_size), o.vit_heads),
+                  std::type_identity<gtdm::class_qoi_network>{});
+  if (arch == "gtdm_3mod")
+    return finish(
+        gtdm_3mod::config(antialias, o.image_size.value_or(gtdm::default_image_size),
+                          o.range_doppler_size.value_or(gtdm_3mod::default_range_doppler_size), o.vit_heads),
+        std::type_identity<gtdm_3mod::network>{});
   if (arch == "ave" || arch == "ave_unequal") {
     model::network_config config = ave::config(antialias, o.image_size.value_or(ave::default_image_size),
                                                o.audio_size.value_or(ave::default_audio_size), o.vit_heads);
@@ -165,7 +185,7 @@ decltype(auto) with_arch_config(const io::safetensors_file& file, bool antialias
                                  o.audio_size.value_or(digits::default_audio_size), o.vit_heads),
                   std::type_identity<digits::network>{});
   throw config_error("admn.config.arch",
-                     "unknown admn.arch '" + arch + "' (expected gtdm, ave, ave_unequal, mmfi or digits)");
+                     "unknown admn.arch '" + arch + "' (expected " + std::string(known_archs) + ")");
 }
 
 // The config of a file holding network type Net (e.g. gtdm::network), as
