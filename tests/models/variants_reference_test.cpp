@@ -9,15 +9,13 @@
 
 #include "common/error_id.hpp"
 #include "common/network_cases.hpp"
+#include "common/run_tool.hpp"
 
 #include <doctest/doctest.h>
 
 #include <unistd.h>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -111,17 +109,12 @@ TEST_CASE("admn-run runs GTDM-3 from its file and reproduces the reference") {
   const std::string tag = std::to_string(getpid());
   const fs::path in = fs::temp_directory_path() / ("admn-run-gtdm3-in-" + tag + ".safetensors");
   const fs::path out = fs::temp_directory_path() / ("admn-run-gtdm3-out-" + tag + ".safetensors");
-  const fs::path err = fs::temp_directory_path() / ("admn-run-gtdm3-" + tag + ".stderr");
   admn::io::save(in, entries);
-  const std::string command = std::string(ADMN_RUN) + " --model " + fixture_path("gtdm_3mod_small") +
-                              " --input " + in.string() + " --output " + out.string() + " --budget 6 2> " +
-                              err.string();
-  const int status = std::system(command.c_str());
-  std::stringstream stderr_text;
-  stderr_text << std::ifstream(err).rdbuf();
-  INFO(stderr_text.str());
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
+  const admn::test::tool_outcome r =
+      admn::test::run_admn_run("--model " + fixture_path("gtdm_3mod_small") + " --input " + in.string() +
+                               " --output " + out.string() + " --budget 6");
+  INFO(r.stderr_text);
+  REQUIRE(r.code == 0);
 
   const auto result = admn::io::safetensors_file::open(out);
   const auto mask = result.tensor("layer_mask");
@@ -140,7 +133,6 @@ TEST_CASE("admn-run runs GTDM-3 from its file and reproduces the reference") {
   }
   fs::remove(in);
   fs::remove(out);
-  fs::remove(err);
 }
 
 #endif
