@@ -1,8 +1,8 @@
 // admn-inspect FILE [--json] [--read] [--allow-trailing-bytes]
 //
 // Validates a safetensors file and prints its metadata and every tensor (name, dtype,
-// shape, bytes) with totals; for a model file (metadata `admn.arch` = gtdm, ave or
-// mmfi) it also binds the network and describes it with the MACs of its blocks.
+// shape, bytes) with totals; for a model file (metadata `admn.arch`: a network of
+// models/registry.hpp) it also binds the network and describes it with the MACs of its blocks.
 // Exit status: 0 for a valid file; 1 for an invalid or unreadable one, with the
 // "[admn.…] …" message on stderr ([admn.load.format] for a file that is recognisably not
 // safetensors: a PyTorch .pt, text, an empty file); 2 for bad usage. (A model whose tensors do not

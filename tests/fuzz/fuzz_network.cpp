@@ -14,7 +14,7 @@
 //   3 k k p c    rename tensor k: character p := c
 //   4 k k        copy tensor k under a new name (name + ".x")
 //   5 n text…    admn.config := n bytes of text
-//   6 a          admn.arch := one of gtdm, ave, mmfi, digits, "x"; 7: no admn.config
+//   6 a          admn.arch := one of the registry's archs or "x"; 7: no admn.config
 //   8 m a d      input m: extent a := a size from the table
 //   9 m i i v    input m: element i := one of NaN, ±Inf, ±3e38, -0, the smallest subnormal
 // Sizes are capped (2^18 elements per tensor, 2^22 per input), so no input needs much memory.
@@ -179,7 +179,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t flags = in.byte();
   const std::uint8_t budget = in.byte();
   std::vector<input_edit> edits;
-  static const char* const archs[] = {"gtdm", "ave", "mmfi", "digits", "x"};
+  static const char* const archs[] = {"gtdm",        "gtdm_blur", "gtdm_lowlight", "gtdm_3mod", "ave",
+                                      "ave_unequal", "mmfi",      "digits",        "x"};
   for (int ops = 0; !in.done() && ops < 256; ++ops) {
     const std::uint8_t op = in.byte() % 10;
     if (op == 5) {
