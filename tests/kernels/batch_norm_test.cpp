@@ -32,7 +32,8 @@ bn_params make_params(std::size_t channels, double eps) {
 }
 
 template <class Arch>
-void check_against_reference(Arch arch, std::size_t channels, std::size_t spatial, bool relu, bool in_place) {
+void check_batch_norm_against_reference(Arch arch, std::size_t channels, std::size_t spatial, bool relu,
+                                        bool in_place) {
   const double eps = 1e-5;
   const bn_params p = make_params(channels, eps);
   const admn::tensor x = admn::test::detgen(25, admn::shape{channels * spatial}, 4.0);
@@ -56,8 +57,8 @@ template <class Arch>
 void sweep_batch_norm(Arch arch) {
   for (const std::size_t spatial : {1, 7, 16, 17, 33, 91 * 91})
     for (const bool relu : {false, true}) {
-      check_against_reference(arch, 3, spatial, relu, false);
-      check_against_reference(arch, 6, spatial, relu, true);
+      check_batch_norm_against_reference(arch, 3, spatial, relu, false);
+      check_batch_norm_against_reference(arch, 6, spatial, relu, true);
     }
 }
 

@@ -42,8 +42,8 @@ std::vector<float> values(std::uint64_t seed, std::size_t n, double scale) {
 
 // Runs the kernel with `algorithm` and compares it with the reference.
 template <class Arch>
-void check_against_reference(Arch arch, const conv2d_shape& s, conv2d_algorithm algorithm, bool bias,
-                             bool relu) {
+void check_conv2d_against_reference(Arch arch, const conv2d_shape& s, conv2d_algorithm algorithm, bool bias,
+                                    bool relu) {
   s.validate();
   const auto x = values(1, s.input_size(), 1.0);
   const auto w = values(2, s.weight_size(), 0.25);
@@ -79,7 +79,7 @@ void sweep_conv2d(Arch arch) {
                              .out_channels = out_c,
                              .kernel_h = 3,
                              .kernel_w = 3};
-        check_against_reference(arch, s, algorithm, out_c % 2 == 1, out_c > 3);
+        check_conv2d_against_reference(arch, s, algorithm, out_c % 2 == 1, out_c > 3);
       }
 }
 
@@ -201,42 +201,42 @@ TEST_CASE("conv2d with stride, padding and tiled im2col matches the reference") 
   const admn::kernels::default_arch arch;
   for (const conv2d_algorithm algorithm : {conv2d_algorithm::direct, conv2d_algorithm::im2col}) {
     // Padding on both axes; stride only on rows keeps the direct path eligible.
-    check_against_reference(arch,
-                            {.in_channels = 3,
-                             .in_h = 11,
-                             .in_w = 37,
-                             .out_channels = 5,
-                             .kernel_h = 4,
-                             .kernel_w = 5,
-                             .stride_h = 2,
-                             .pad_h = 2,
-                             .pad_w = 1},
-                            algorithm, true, false);
-    check_against_reference(arch,
-                            {.in_channels = 2,
-                             .in_h = 9,
-                             .in_w = 19,
-                             .out_channels = 7,
-                             .kernel_h = 3,
-                             .kernel_w = 3,
-                             .stride_h = 3,
-                             .stride_w = 2,
-                             .pad_h = 1,
-                             .pad_w = 1},
-                            algorithm, true, true);
+    check_conv2d_against_reference(arch,
+                                   {.in_channels = 3,
+                                    .in_h = 11,
+                                    .in_w = 37,
+                                    .out_channels = 5,
+                                    .kernel_h = 4,
+                                    .kernel_w = 5,
+                                    .stride_h = 2,
+                                    .pad_h = 2,
+                                    .pad_w = 1},
+                                   algorithm, true, false);
+    check_conv2d_against_reference(arch,
+                                   {.in_channels = 2,
+                                    .in_h = 9,
+                                    .in_w = 19,
+                                    .out_channels = 7,
+                                    .kernel_h = 3,
+                                    .kernel_w = 3,
+                                    .stride_h = 3,
+                                    .stride_w = 2,
+                                    .pad_h = 1,
+                                    .pad_w = 1},
+                                   algorithm, true, true);
   }
   // K · out_w above the tile budget: one output row per GEMM tile.
-  check_against_reference(
+  check_conv2d_against_reference(
       arch, {.in_channels = 16, .in_h = 9, .in_w = 208, .out_channels = 3, .kernel_h = 5, .kernel_w = 5},
       conv2d_algorithm::im2col, true, true);
   // 1×1 convolution, a kernel as large as the input, and a single-pixel image.
-  check_against_reference(
+  check_conv2d_against_reference(
       arch, {.in_channels = 5, .in_h = 3, .in_w = 33, .out_channels = 8, .kernel_h = 1, .kernel_w = 1},
       conv2d_algorithm::automatic, true, false);
-  check_against_reference(
+  check_conv2d_against_reference(
       arch, {.in_channels = 2, .in_h = 4, .in_w = 7, .out_channels = 3, .kernel_h = 4, .kernel_w = 7},
       conv2d_algorithm::automatic, true, false);
-  check_against_reference(
+  check_conv2d_against_reference(
       arch, {.in_channels = 1, .in_h = 1, .in_w = 1, .out_channels = 1, .kernel_h = 1, .kernel_w = 1},
       conv2d_algorithm::automatic, false, false);
 }
@@ -245,17 +245,17 @@ TEST_CASE("conv2d at the ADMN controller shapes matches the reference") {
   const admn::kernels::default_arch arch;
   // docs/numerics.md §4.2: the three convs of an image encoder and the first of the audio encoder.
   for (const conv2d_algorithm algorithm : {conv2d_algorithm::direct, conv2d_algorithm::im2col}) {
-    check_against_reference(
+    check_conv2d_against_reference(
         arch, {.in_channels = 3, .in_h = 100, .in_w = 100, .out_channels = 6, .kernel_h = 10, .kernel_w = 10},
         algorithm, true, true);
-    check_against_reference(
+    check_conv2d_against_reference(
         arch, {.in_channels = 6, .in_h = 91, .in_w = 91, .out_channels = 6, .kernel_h = 10, .kernel_w = 10},
         algorithm, true, true);
-    check_against_reference(
+    check_conv2d_against_reference(
         arch, {.in_channels = 6, .in_h = 27, .in_w = 27, .out_channels = 3, .kernel_h = 5, .kernel_w = 5},
         algorithm, true, true);
   }
-  check_against_reference(
+  check_conv2d_against_reference(
       arch, {.in_channels = 1, .in_h = 128, .in_w = 512, .out_channels = 6, .kernel_h = 10, .kernel_w = 10},
       conv2d_algorithm::automatic, true, false);
 }

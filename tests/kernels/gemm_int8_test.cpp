@@ -19,8 +19,8 @@ using admn::test::same_bits;
 // The kernel (on `Arch`) against the scalar statement of its arithmetic: bit for bit
 // (but for GELU, whose vector erf is not std::erf to the last bit).
 template <class Arch = arch>
-void check_exact(std::size_t m, std::size_t n, std::size_t k, const activation_fn& act, bool with_bias,
-                 bool accumulate) {
+void check_exact_int8(std::size_t m, std::size_t n, std::size_t k, const activation_fn& act, bool with_bias,
+                      bool accumulate) {
   CAPTURE(m);
   CAPTURE(n);
   CAPTURE(k);
@@ -80,21 +80,22 @@ TEST_CASE("int8 packing keeps each channel's quantised weights, scale and shift"
 TEST_CASE("int8 gemm is bit-identical to its scalar definition, odd sizes and tails included") {
   MESSAGE("AVX512-VNNI kernel: " << std::string(int8_vnni ? "yes" : "no (exact fallback)"));
   for (auto act : {activation::none, activation::relu, activation::leaky_relu, activation::gelu_erf})
-    for (std::size_t n : {1u, 17u, 32u, 33u, 300u}) check_exact(13, n, 33, activation_fn{act}, true, false);
+    for (std::size_t n : {1u, 17u, 32u, 33u, 300u})
+      check_exact_int8(13, n, 33, activation_fn{act}, true, false);
   for (std::size_t k : {0u, 1u, 2u, 3u, 4u, 5u, 7u, 31u, 64u, 65u, 257u, 769u})
-    check_exact(5, 40, k, activation_fn{}, false, false);
+    check_exact_int8(5, 40, k, activation_fn{}, false, false);
   for (std::size_t m : {1u, 2u, 11u, 12u, 13u, 25u, 97u, 197u})
-    check_exact(m, 64, 300, activation_fn{activation::gelu_erf}, true, false);
-  check_exact(14, 70, 700, activation_fn{}, true, true);   // residual epilogue
-  check_exact(3, 33, 5000, activation_fn{}, false, true);  // fewer rows per tile at large k
+    check_exact_int8(m, 64, 300, activation_fn{activation::gelu_erf}, true, false);
+  check_exact_int8(14, 70, 700, activation_fn{}, true, true);   // residual epilogue
+  check_exact_int8(3, 33, 5000, activation_fn{}, false, true);  // fewer rows per tile at large k
 }
 
 TEST_CASE("the exact int8 fallback (no VNNI, 8-lane epilogue) equals the scalar definition") {
 #if defined(__AVX2__) && defined(__FMA__)
   using narrow = xsimd::fma3<xsimd::avx2>;
   for (std::size_t n : {1u, 17u, 33u, 100u})
-    check_exact<narrow>(13, n, 37, activation_fn{activation::relu}, true, false);
-  check_exact<narrow>(14, 70, 300, activation_fn{}, true, true);
+    check_exact_int8<narrow>(13, n, 37, activation_fn{activation::relu}, true, false);
+  check_exact_int8<narrow>(14, 70, 300, activation_fn{}, true, true);
 #else
   MESSAGE("not compiled for AVX2+FMA: the default arch already runs the fallback");
 #endif

@@ -16,7 +16,7 @@ namespace {
 using admn::kernels::pool2d_shape;
 
 template <class Arch>
-void check_against_reference(Arch arch, const pool2d_shape& s) {
+void check_pooling_against_reference(Arch arch, const pool2d_shape& s) {
   s.validate();
   const admn::tensor x = admn::test::detgen(5, admn::shape{s.input_size()});
   std::vector<float> expected(s.output_size());
@@ -34,25 +34,26 @@ void sweep_pooling(Arch arch) {
   // Output widths 1, 7, 16, 17, 33 for the (3,3) and (3,6) windows of docs/numerics.md §4.2, and
   // overlapping windows (stride below the kernel).
   for (const std::size_t out_w : {1, 7, 16, 17, 33}) {
-    check_against_reference(arch,
-                            {.channels = 2, .in_h = 7, .in_w = out_w * 3 + 2, .kernel_h = 3, .kernel_w = 3});
-    check_against_reference(arch,
-                            {.channels = 3, .in_h = 9, .in_w = out_w * 6, .kernel_h = 3, .kernel_w = 6});
-    check_against_reference(arch, {.channels = 1,
-                                   .in_h = 6,
-                                   .in_w = out_w + 2,
-                                   .kernel_h = 3,
-                                   .kernel_w = 3,
-                                   .stride_h = 1,
-                                   .stride_w = 1});
-    check_against_reference(arch, {.channels = 2,
-                                   .in_h = 5,
-                                   .in_w = 2 * out_w + 1,
-                                   .kernel_h = 2,
-                                   .kernel_w = 3,
-                                   .stride_h = 2,
-                                   .stride_w = 2});
-    check_against_reference(arch, {.channels = 1, .in_h = 4, .in_w = out_w, .kernel_h = 1, .kernel_w = 1});
+    check_pooling_against_reference(
+        arch, {.channels = 2, .in_h = 7, .in_w = out_w * 3 + 2, .kernel_h = 3, .kernel_w = 3});
+    check_pooling_against_reference(
+        arch, {.channels = 3, .in_h = 9, .in_w = out_w * 6, .kernel_h = 3, .kernel_w = 6});
+    check_pooling_against_reference(arch, {.channels = 1,
+                                           .in_h = 6,
+                                           .in_w = out_w + 2,
+                                           .kernel_h = 3,
+                                           .kernel_w = 3,
+                                           .stride_h = 1,
+                                           .stride_w = 1});
+    check_pooling_against_reference(arch, {.channels = 2,
+                                           .in_h = 5,
+                                           .in_w = 2 * out_w + 1,
+                                           .kernel_h = 2,
+                                           .kernel_w = 3,
+                                           .stride_h = 2,
+                                           .stride_w = 2});
+    check_pooling_against_reference(arch,
+                                    {.channels = 1, .in_h = 4, .in_w = out_w, .kernel_h = 1, .kernel_w = 1});
   }
 }
 
@@ -72,11 +73,11 @@ TEST_CASE("max_pool2d at the ADMN shapes") {
   const pool2d_shape image{.channels = 6, .in_h = 82, .in_w = 82, .kernel_h = 3, .kernel_w = 3};
   CHECK(image.out_h() == 27);  // floor mode drops the 82nd row and column
   CHECK(image.out_w() == 27);
-  check_against_reference(admn::kernels::default_arch{}, image);
+  check_pooling_against_reference(admn::kernels::default_arch{}, image);
   const pool2d_shape audio{.channels = 6, .in_h = 110, .in_w = 494, .kernel_h = 3, .kernel_w = 6};
   CHECK(audio.out_h() == 36);
   CHECK(audio.out_w() == 82);
-  check_against_reference(admn::kernels::default_arch{}, audio);
+  check_pooling_against_reference(admn::kernels::default_arch{}, audio);
 }
 
 TEST_CASE("max_pool2d propagates NaN from any row of a window") {
