@@ -214,15 +214,20 @@ TEST_CASE(
 }
 
 TEST_CASE("admn.config that is not a bounded JSON object: [admn.config.json]") {
-  for (const std::string text :
-       {std::string("{"), std::string("[]"), std::string("12"), std::string(R"({"a": 1,})"),
-        std::string("{} {}"), R"({"description": ")" + std::string(1 << 20, 'x') + "\"}",
-        R"({"description": [[[[[[[[[1]]]]]]]]]})"}) {
+  const std::vector<std::string> texts{"{",
+                                       "[]",
+                                       "12",
+                                       R"({"a": 1,})",
+                                       "{} {}",
+                                       R"({"description": ")" + std::string(1 << 20, 'x') + "\"}",
+                                       R"({"description": [[[[[[[[[1]]]]]]]]]})"};
+  for (const std::string& text : texts) {
     CAPTURE(text.substr(0, 40));
     CHECK(failure(text).first == "admn.config.json");
   }
-  // Eight levels are allowed (the description's value is not read).
+  // Eight levels are allowed (the description's value is not read), nine are not.
   CHECK(failure(R"({"description": [[[[[[[1]]]]]]]})").first == "none");
+  CHECK(failure(R"({"description": [[[[[[[[1]]]]]]]]})").first == "admn.config.json");
 }
 
 TEST_CASE("config_from_file reads a model file's admn.config, and the network loads with it") {

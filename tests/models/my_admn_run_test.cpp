@@ -102,8 +102,9 @@ struct inputs {
 
   fs::path write() const {
     const fs::path path = own_path("in");
-    admn::io::save(path, {admn::io::entry("thermal", thermal), admn::io::entry("rgb", rgb),
-                          admn::io::entry("depth", depth)});
+    const std::vector<admn::io::tensor_entry> entries{
+        admn::io::entry("thermal", thermal), admn::io::entry("rgb", rgb), admn::io::entry("depth", depth)};
+    admn::io::save(path, entries);
     return path;
   }
 };
