@@ -1,9 +1,10 @@
 // admn/admn.hpp — everything. Include a tier header (admn/tensor.hpp, admn/io.hpp,
 // admn/kernels.hpp, admn/layers.hpp, admn/model.hpp, admn/adaptive.hpp,
-// admn/models.hpp) to compile less, or admn/fwd.hpp for declarations only.
+// admn/models.hpp, admn/cli.hpp) to compile less, or admn/fwd.hpp for declarations only.
 #pragma once
 
 #include <admn/adaptive.hpp>
+#include <admn/cli.hpp>
 #include <admn/error.hpp>
 #include <admn/io.hpp>
 #include <admn/kernels.hpp>

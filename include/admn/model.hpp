@@ -3,6 +3,7 @@
 
 #include <admn/model/adamtl.hpp>
 #include <admn/model/components.hpp>
+#include <admn/model/config_reader.hpp>
 #include <admn/model/controller.hpp>
 #include <admn/model/conv_encoder.hpp>
 #include <admn/model/dynmm.hpp>
