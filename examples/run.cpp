@@ -4,10 +4,10 @@
 //   admn-run --model M.safetensors --input IN.safetensors --output OUT.safetensors
 //            (--budget L[,L1…] | --plan SPEC | --latency-budget MS) [options]
 //
-// The network is the one the model's `admn.arch` metadata names (gtdm, ave, ave_unequal, mmfi,
-// digits; models/registry.hpp). The command line, the outputs and the exit status are those of
-// admn::cli::run_command, documented in include/admn/cli/run_main.hpp; a network type of your
-// own gets the same program through admn::cli::run_main<Net> (examples/my_admn_run.cpp).
+// The network is the one the model's `admn.arch` metadata names (gtdm, gtdm_blur, gtdm_lowlight,
+// gtdm_3mod, ave, ave_unequal, mmfi, digits; models/registry.hpp). The command line, the outputs and the exit
+// status are those of admn::cli::run_command, documented in include/admn/cli/run_main.hpp; a network type of
+// your own gets the same program through admn::cli::run_main<Net> (examples/my_admn_run.cpp).
 #include <admn/cli/run_main.hpp>
 #include <admn/models/registry.hpp>
 

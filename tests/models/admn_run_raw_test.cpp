@@ -28,11 +28,8 @@ namespace fs = std::filesystem;
 namespace {
 
 using admn::test::run_admn_run;
+using admn::test::temp_path;
 using admn::test::tool_outcome;
-
-fs::path own_path(const std::string& stem) {
-  return fs::temp_directory_path() / (stem + "-" + std::to_string(getpid()) + ".safetensors");
-}
 
 // A raw tensor to write: U8 frames or F32 samples.
 struct raw_tensor {
@@ -100,8 +97,8 @@ TEST_CASE("admn-run --raw equals admn-run on the preprocessed tensors (gtdm, ave
     CAPTURE(c.arch);
     const std::string model = fixtures + "/networks/" + c.arch + "_small.safetensors";
     const auto file = admn::io::safetensors_file::open(model);
-    const fs::path raw_in = own_path("admn-run-raw-in"), pre_in = own_path("admn-run-pre-in");
-    const fs::path raw_out = own_path("admn-run-raw-out"), pre_out = own_path("admn-run-pre-out");
+    const fs::path raw_in = temp_path("admn-run-raw-in"), pre_in = temp_path("admn-run-pre-in");
+    const fs::path raw_out = temp_path("admn-run-raw-out"), pre_out = temp_path("admn-run-pre-out");
     write(raw_in, c.raw);
     // The same preprocessing through the library, written as ordinary inputs.
     std::vector<admn::tensor> inputs;
@@ -171,7 +168,7 @@ TEST_CASE("admn-run --raw reports bad raw inputs with a typed id and exit 1") {
       {{float_frames, audio}, {}, "[admn.raw.dtype]"},
       {{empty_frames, audio}, {}, "[admn.raw.empty]"},
   };
-  const fs::path in = own_path("admn-run-raw-bad-in"), out = own_path("admn-run-raw-bad-out");
+  const fs::path in = temp_path("admn-run-raw-bad-in"), out = temp_path("admn-run-raw-bad-out");
   for (const auto& c : bad) {
     CAPTURE(c.id);
     write(in, c.tensors, c.metadata);

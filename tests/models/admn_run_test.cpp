@@ -26,7 +26,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using admn::test::read_text;
 using admn::test::run_admn_run;
+using admn::test::temp_path;
 using admn::test::tool_outcome;
 
 // Writes the inputs of `case_name` under their modality names.
@@ -168,23 +170,12 @@ std::string masks_of(const fs::path& out) {
   return text;
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-fs::path own_path(const std::string& stem, const std::string& extension) {
-  return fs::temp_directory_path() / (stem + "-" + std::to_string(getpid()) + extension);
-}
-
 }  // namespace
 
 TEST_CASE("admn-run --plan takes static plans: first, every-other, explicit") {
   const admn::test::fixture cases("networks/gtdm_small_cases.safetensors");
   const fs::path in = write_inputs(cases, "b1_l8_noaa", {"zed_camera_left", "realsense_camera_depth"});
-  const fs::path out = own_path("admn-run-static", ".safetensors");
+  const fs::path out = temp_path("admn-run-static", ".safetensors");
   const std::string files = "--model " + model + " --input " + in.string() + " --output " + out.string();
   const std::pair<std::string, std::string> plans[] = {
       {"first:2", "1100|1100"},         {"first:1,3", "1000|1110"}, {"every-other:2", "1010|1010"},
@@ -217,8 +208,8 @@ TEST_CASE("admn-run --plan takes static plans: first, every-other, explicit") {
 TEST_CASE("admn-run --latency-budget profiles the host once, picks L and reports the time") {
   const admn::test::fixture cases("networks/gtdm_small_cases.safetensors");
   const fs::path in = write_inputs(cases, "b1_l8_noaa", {"zed_camera_left", "realsense_camera_depth"});
-  const fs::path out = own_path("admn-run-latency", ".safetensors");
-  const fs::path profile = own_path("admn-run-test-profile", ".json");
+  const fs::path out = temp_path("admn-run-latency", ".safetensors");
+  const fs::path profile = temp_path("admn-run-test-profile", ".json");
   fs::remove(profile);
   const std::string files = "--model " + model + " --input " + in.string() + " --output " + out.string() +
                             " --threads 1 --profile " + profile.string();

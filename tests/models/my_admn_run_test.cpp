@@ -8,6 +8,7 @@
 #include <admn/model/network.hpp>
 
 #include "common/compare.hpp"
+#include "common/run_tool.hpp"
 #include "tiny_model.hpp"
 
 #include <doctest/doctest.h>
@@ -40,37 +41,15 @@ using depth = m::modality<"depth", m::image_input<1>, m::preprocess<m::repeat_ch
 using my_net = m::network<m::conv_controller<m::summary::cls, m::qoi::sigma>, m::transformer_fusion,
                           m::classifier, thermal, rgb, depth>;
 
-fs::path own_path(const std::string& stem) {
-  return fs::temp_directory_path() /
-         ("my-admn-run-" + stem + "-" + std::to_string(getpid()) + ".safetensors");
-}
+fs::path my_run_path(const std::string& stem) { return admn::test::temp_path("my-admn-run-" + stem); }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-struct outcome {
-  int code;
-  std::string out, err;
-};
-
-outcome run_program(const std::string& arguments) {
-  const fs::path out = own_path("stdout"), err = own_path("stderr");
-  const std::string command =
-      std::string(ADMN_MY_ADMN_RUN) + " " + arguments + " > " + out.string() + " 2> " + err.string();
-  const int status = std::system(command.c_str());
-  outcome r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(out), read_text(err)};
-  fs::remove(out);
-  fs::remove(err);
-  return r;
+admn::test::tool_outcome run_program(const std::string& arguments) {
+  return admn::test::run_tool(ADMN_MY_ADMN_RUN, arguments);
 }
 
 // The three-modality model (6 blocks each, width 48, 32×32 images, 2 per sample) with `config`.
 fs::path write_model(const std::string& stem, const std::string& config) {
-  const fs::path path = own_path(stem);
+  const fs::path path = my_run_path(stem);
   std::map<std::string, std::string> metadata{{"admn.arch", "thermal_rgb_depth"}};
   if (!config.empty()) metadata.emplace("admn.config", config);
   admn::examples::write_tiny_model(path,
@@ -101,7 +80,7 @@ struct inputs {
   admn::tensor depth = pattern(admn::shape{2, 2, 1, 32, 32}, 0.07f);
 
   fs::path write() const {
-    const fs::path path = own_path("in");
+    const fs::path path = my_run_path("in");
     const std::vector<admn::io::tensor_entry> entries{
         admn::io::entry("thermal", thermal), admn::io::entry("rgb", rgb), admn::io::entry("depth", depth)};
     admn::io::save(path, entries);
@@ -121,12 +100,14 @@ std::vector<float> floats(const admn::io::safetensors_file& file, const std::str
 TEST_CASE("my_admn_run runs a user's network from its admn.config, as the network runs in process") {
   const fs::path model = write_model("model", model_config);
   const inputs in;
-  const fs::path input = in.write(), output = own_path("out");
-  const outcome r = run_program("--model " + model.string() + " --input " + input.string() + " --output " +
-                                output.string() + " --budget 5,9 --threads 2");
-  INFO(r.err);
+  const fs::path input = in.write(), output = my_run_path("out");
+  const admn::test::tool_outcome r =
+      run_program("--model " + model.string() + " --input " + input.string() + " --output " +
+                  output.string() + " --budget 5,9 --threads 2");
+  INFO(r.stderr_text);
   REQUIRE(r.code == 0);
-  CHECK(r.err.find("my_admn_run: thermal_rgb_depth, batch 2, budget 5,9, fp32 weights") != std::string::npos);
+  CHECK(r.stderr_text.find("my_admn_run: thermal_rgb_depth, batch 2, budget 5,9, fp32 weights") !=
+        std::string::npos);
 
   const auto file = admn::io::safetensors_file::open(output);
   CHECK(file.keys() ==
@@ -163,11 +144,11 @@ TEST_CASE("my_admn_run runs a user's network from its admn.config, as the networ
   fs::remove(output);
 
   // A static plan, one block list per modality, run in the order written.
-  const outcome p = run_program("--model " + model.string() + " --input " + input.string() + " --output " +
-                                output.string() + " --plan '0,3;0;0,5,2'");
-  INFO(p.err);
+  const admn::test::tool_outcome p = run_program("--model " + model.string() + " --input " + input.string() +
+                                                 " --output " + output.string() + " --plan '0,3;0;0,5,2'");
+  INFO(p.stderr_text);
   REQUIRE(p.code == 0);
-  CHECK(p.err.find("plan 0,3;0;0,5,2") != std::string::npos);
+  CHECK(p.stderr_text.find("plan 0,3;0;0,5,2") != std::string::npos);
   const auto planned = admn::io::safetensors_file::open(output);
   CHECK_FALSE(planned.contains("controller_logits"));
   const auto order = floats(planned, "layer_order");
@@ -187,7 +168,7 @@ TEST_CASE("my_admn_run reports bad options, configs and inputs with an [admn.…
   const fs::path moved = write_model("moved-model", R"({"every_modality": {"heads": 4, "instances": 2,
       "image_size": [32, 32]}, "modalities": {"rgb": {"backbone_prefix": "camera."}}})");
   const inputs in;
-  const fs::path input = in.write(), output = own_path("bad-out");
+  const fs::path input = in.write(), output = my_run_path("bad-out");
   const std::string files = " --input " + input.string() + " --output " + output.string();
   const std::pair<std::string, std::string> bad[] = {
       {"--model " + model.string() + files + " --budget 5 --frobnicate",
@@ -203,18 +184,18 @@ TEST_CASE("my_admn_run reports bad options, configs and inputs with an [admn.…
   };
   for (const auto& [arguments, message] : bad) {
     CAPTURE(arguments);
-    const outcome r = run_program(arguments);
+    const admn::test::tool_outcome r = run_program(arguments);
     CHECK(r.code == 1);
-    CHECK(r.err.find(message) != std::string::npos);
-    CHECK(r.err.find("\n") == r.err.size() - 1);  // one line
+    CHECK(r.stderr_text.find(message) != std::string::npos);
+    CHECK(r.stderr_text.find("\n") == r.stderr_text.size() - 1);  // one line
   }
   CHECK_FALSE(fs::exists(output));
-  const outcome help = run_program("--help");
+  const admn::test::tool_outcome help = run_program("--help");
   CHECK(help.code == 0);
-  CHECK(help.out.find("usage: my_admn_run --model M.safetensors") != std::string::npos);
+  CHECK(help.stdout_text.find("usage: my_admn_run --model M.safetensors") != std::string::npos);
   // Continuation lines aligned under --model.
-  CHECK(help.out.find("\n" + std::string(std::string_view("usage: my_admn_run ").size(), ' ') +
-                      "(--budget L") != std::string::npos);
+  CHECK(help.stdout_text.find("\n" + std::string(std::string_view("usage: my_admn_run ").size(), ' ') +
+                              "(--budget L") != std::string::npos);
   for (const auto& path : {model, typo, no_heads, moved, input}) fs::remove(path);
 }
 

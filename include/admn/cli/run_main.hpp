@@ -19,11 +19,11 @@
 //        [--threads N] [--no-antialias] [--precision fp32|bf16|int8] [--bf16] [--raw]
 //        [--read] [--allow-nonfinite]
 //
-// admn-run chooses the network by the model's `admn.arch` metadata (gtdm, ave, ave_unequal, mmfi,
-// digits); run_main<Net> runs Net whatever the file's `admn.arch` says, and copies that name to
-// OUT. IN holds one F32 tensor per modality, named as the modality (gtdm: zed_camera_left,
-// realsense_camera_depth; ave: image, audio; mmfi: rgb, depth; your network: its modality
-// names), of shape (B, instances, C, H, W). OUT gets
+// admn-run chooses the network by the model's `admn.arch` metadata (models/registry.hpp:
+// gtdm and its variants, ave, ave_unequal, mmfi, digits); run_main<Net> runs Net whatever the file's
+// `admn.arch` says, and copies that name to OUT. IN holds one F32 tensor per modality, named as the modality
+// (gtdm: zed_camera_left, realsense_camera_depth, and range_doppler for gtdm_3mod; ave: image, audio; mmfi:
+// rgb, depth; your network: its modality names), of shape (B, instances, C, H, W). OUT gets
 //   layer_mask         U8  (B, M, depth)   the blocks that ran
 //   layer_order        I32 (B, M, depth)   the blocks in the order they ran, then −1
 //   controller_logits  F32 (B, M·depth)    the controller's layer logits (not with --plan)
