@@ -12,7 +12,8 @@ holds and admn does not use (the backbones' classifier `head.*`); the budget-8 f
   bundle    export both into a bundle: shared tensors once and equal to the sources, each budget's
             controller under controller@<L>., admn.budgets "[6, 8]"; --check runs admn-run against the
             PyTorch reference at both budgets
-  arches    AVE and MM-Fi (reduced, from admn_ref) export and pass --check against the PyTorch reference
+  arches    AVE, MM-Fi, GTDM-Blur and GTDM-3 (reduced, from admn_ref) export and pass --check against the
+            PyTorch reference
   vit       a timm ViT state dict in a {'model': ...} wrapper → backbone file under a prefix
   errors    every error: exit 1 and one line naming the file / key
   inspect   admn-inspect names a torch.save zip, a legacy pickle and a text file as not safetensors
@@ -142,9 +143,10 @@ def case_vit(args, ckpt):
 
 
 def case_arches(args, ckpt):
-    """AVE (BatchNorm in the controller: num_batches_tracked dropped; non-square audio) and MM-Fi export and
-    match the PyTorch reference through --check."""
-    for arch, seed, extra in (("ave", 305, ["--audio-size", "32,128"]), ("mmfi", 303, [])):
+    """AVE (BatchNorm in the controller: num_batches_tracked dropped; non-square audio), MM-Fi, GTDM-Blur (class
+    QoI) and GTDM-3 (a third, range-doppler modality) export and match the PyTorch reference through --check."""
+    for arch, seed, extra in (("ave", 305, ["--audio-size", "32,128"]), ("mmfi", 303, []),
+                              ("gtdm_blur", 307, []), ("gtdm_3mod", 309, ["--range-doppler-size", "64,16"])):
         model = R.build(arch, True, seed)
         state = model.state_dict()
         tracked = [k for k in state if k.endswith("num_batches_tracked")]
@@ -161,6 +163,7 @@ def case_arches(args, ckpt):
         assert set(tensors) == set(R.export_state_dict(model)), arch
         config = json.loads(meta["admn.config"])
         assert config["image_size"] == [32, 32] and config.get("audio_size") == ([32, 128] if arch == "ave" else None)
+        assert config.get("range_doppler_size") == ([64, 16] if arch == "gtdm_3mod" else None)
 
 
 def expect_error(args, pattern, *rest):
