@@ -33,7 +33,7 @@ std::vector<int> admn_reference(std::vector<float> x, int total_layers) {
   const int k = std::min(budget_max, 24);
   std::vector<int> order(24);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return x[a] > x[b]; });
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return x[a] != x[b] ? x[a] > x[b] : a < b; });
   std::vector<int> idx(order.begin(), order.begin() + k);
   int budget_count = 0;
   for (int i = 0; i < k; ++i) {

@@ -289,9 +289,12 @@ struct cost_table {
       order[m] = m;
       total += modalities[m].embed + modalities[m].block;
     }
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-      return b == bound::upper ? modalities[x].block > modalities[y].block
-                               : modalities[x].block < modalities[y].block;
+    // Ties keep the modalities' order (index as the last key: a plain sort, no buffer).
+    std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+      if (modalities[x].block != modalities[y].block)
+        return b == bound::upper ? modalities[x].block > modalities[y].block
+                                 : modalities[x].block < modalities[y].block;
+      return x < y;
     });
     std::size_t extra = layers - modalities.size();
     for (const std::size_t m : order) {

@@ -46,7 +46,7 @@ inline void batch_norm(Arch, const float* x, std::size_t channels, std::size_t s
     const batch b(shift[c]);
     std::size_t i = 0;
     for (; i < simd_end<Arch>(spatial); i += lanes<Arch>) {
-      batch v = xsimd::fma(batch::load_unaligned(in + i), a, b);
+      batch v = fused_multiply_add<Arch>(batch::load_unaligned(in + i), a, b);
       if (relu) v = xsimd::max(zero, v);  // operand order keeps NaN, as torch.relu does
       v.store_unaligned(out + i);
     }

@@ -210,7 +210,7 @@ inline void conv_direct_block(Arch, const conv_direct_geometry& g, const float* 
         for (std::size_t o = 0; o < OC; ++o) {
           const batch wv(wr[o * g.w_per_out + s]);
 #pragma GCC unroll 4
-          for (std::size_t v = 0; v < NV; ++v) acc[o][v] = xsimd::fma(wv, xv[v], acc[o][v]);
+          for (std::size_t v = 0; v < NV; ++v) acc[o][v] = fused_multiply_add<Arch>(wv, xv[v], acc[o][v]);
         }
       }
     }

@@ -216,8 +216,8 @@ inline void gemm_micro(const float* a, std::size_t lda, const float* panel, floa
 #pragma GCC unroll 12
     for (std::size_t r = 0; r < R; ++r) {
       const batch x(a[r * lda + p]);
-      lo[r] = xsimd::fma(x, w0, lo[r]);
-      hi[r] = xsimd::fma(x, w1, hi[r]);
+      lo[r] = fused_multiply_add<Arch>(x, w0, lo[r]);
+      hi[r] = fused_multiply_add<Arch>(x, w1, hi[r]);
     }
   }
   tile_end<Arch, R>(lo, hi, c, ldc, cols, last, e, bias);

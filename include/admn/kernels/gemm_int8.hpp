@@ -255,13 +255,13 @@ inline void quantize_rows_u8(const float* a, std::size_t lda, std::size_t rows, 
   }
 }
 
-// a·b + c rounded once, lane by lane: VFMADD where the build has FMA, std::fma where it
-// does not (xsimd's fma is then a multiply and an add, two roundings).
+// a·b + c rounded once, lane by lane, on every build: VFMADD where the build has FMA,
+// std::fma per lane where it does not (the reference's epilogue is one rounding).
 template <class Arch>
-inline float_batch<Arch> fused_multiply_add(float_batch<Arch> a, float_batch<Arch> b,
+inline float_batch<Arch> exact_multiply_add(float_batch<Arch> a, float_batch<Arch> b,
                                             float_batch<Arch> c) noexcept {
 #if defined(__FMA__)
-  return xsimd::fma(a, b, c);
+  return fused_multiply_add<Arch>(a, b, c);
 #else
   alignas(64) float x[lanes<Arch>], y[lanes<Arch>], z[lanes<Arch>];
   a.store_aligned(x), b.store_aligned(y), c.store_aligned(z);
@@ -289,8 +289,8 @@ inline void int8_tile_end(const std::int32_t* acc, const float* row_scales, cons
       const batch sa(row_scales[r]);
       const batch x0 = xsimd::batch_cast<float>(ibatch::load_unaligned(acc + r * P + s));
       const batch x1 = xsimd::batch_cast<float>(ibatch::load_unaligned(acc + r * P + s + L));
-      lo[r] = fused_multiply_add<Arch>(x0, sa * w0, lo[r]);
-      hi[r] = fused_multiply_add<Arch>(x1, sa * w1, hi[r]);
+      lo[r] = exact_multiply_add<Arch>(x0, sa * w0, lo[r]);
+      hi[r] = exact_multiply_add<Arch>(x1, sa * w1, hi[r]);
     }
     tile_end<Arch, R>(lo, hi, c + s, ldc, sub, true, e, bias ? bias + s : nullptr);
   }

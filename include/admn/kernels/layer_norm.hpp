@@ -36,14 +36,14 @@ void layer_norm(Arch, const row_layout& layout, const float* x, const float* gam
     const std::size_t end = simd_end<Arch>(dim);
     for (std::size_t i = 0; i < end; i += batch::size) {
       const batch v = (batch::load_unaligned(in + i) - mu) * inv_std;
-      xsimd::fma(v, batch::load_unaligned(gamma + i), batch::load_unaligned(beta + i))
+      fused_multiply_add<Arch>(v, batch::load_unaligned(gamma + i), batch::load_unaligned(beta + i))
           .store_unaligned(out + i);
     }
     if (end != dim) {
       const batch v = (detail::load_tail<Arch>(in, end, dim, 0.0f) - mu) * inv_std;
       const batch g = detail::load_tail<Arch>(gamma, end, dim, 0.0f);
       const batch b = detail::load_tail<Arch>(beta, end, dim, 0.0f);
-      detail::store_tail<Arch>(xsimd::fma(v, g, b), out, end, dim);
+      detail::store_tail<Arch>(fused_multiply_add<Arch>(v, g, b), out, end, dim);
     }
   }
 }

@@ -219,7 +219,7 @@ inline void resize_rows(Arch, const resize_axis& a, const float* src, std::size_
       for (std::size_t r = 0; r < R; ++r) {
         const batch xr(x[r * in_w + u]);
 #pragma GCC unroll 4
-        for (std::size_t v = 0; v < V; ++v) acc[r][v] = xsimd::fma(xr, wu[v], acc[r][v]);
+        for (std::size_t v = 0; v < V; ++v) acc[r][v] = fused_multiply_add<Arch>(xr, wu[v], acc[r][v]);
       }
     }
     const auto first = static_cast<std::size_t>(a.band_first[b]);
@@ -262,7 +262,8 @@ inline void resize_column_block(Arch, const resize_axis& a, std::size_t i, const
     const float* row = src + static_cast<std::size_t>(a.index[k * a.out + i]) * width;
     const batch w(a.weight[k * a.out + i]);
 #pragma GCC unroll 4
-    for (std::size_t v = 0; v < NV; ++v) acc[v] = xsimd::fma(batch::load_unaligned(row + cols[v]), w, acc[v]);
+    for (std::size_t v = 0; v < NV; ++v)
+      acc[v] = fused_multiply_add<Arch>(batch::load_unaligned(row + cols[v]), w, acc[v]);
   }
 #pragma GCC unroll 4
   for (std::size_t v = 0; v < NV; ++v) acc[v].store_unaligned(out + cols[v]);

@@ -32,6 +32,26 @@ using float_batch = xsimd::batch<float, Arch>;
 template <class Arch>
 inline constexpr std::size_t lanes = float_batch<Arch>::size;
 
+// a·b + c, lane by lane, rounded once wherever the build has fused multiply-add
+// (AVX-512, or FMA with AVX/SSE registers); a multiply and an add otherwise. Not
+// xsimd::fma: xsimd 8.1 has no AVX-512 one, and its fallback (multiply, add) is fused
+// only when the compiler contracts it (GCC at -O2, not at -O1), so results would
+// depend on the optimisation level.
+template <class Arch>
+[[nodiscard]] inline float_batch<Arch> fused_multiply_add(float_batch<Arch> a, float_batch<Arch> b,
+                                                          float_batch<Arch> c) noexcept {
+  constexpr std::size_t width = float_batch<Arch>::size;
+#if defined(__AVX512F__)
+  if constexpr (width == 16) return _mm512_fmadd_ps(a, b, c);
+#endif
+#if defined(__FMA__)
+  if constexpr (width == 8) return _mm256_fmadd_ps(a, b, c);
+  if constexpr (width == 4) return _mm_fmadd_ps(a, b, c);
+#endif
+  (void)width;
+  return xsimd::fma(a, b, c);
+}
+
 // Largest multiple of the register width not above n: the SIMD body's end.
 template <class Arch>
 [[nodiscard]] constexpr std::size_t simd_end(std::size_t n) noexcept {

@@ -237,8 +237,10 @@ class multi_task_network {
       if (scores[l] > 0.0f) order[kept++] = l;  // σ(z) > 0.5
     }
     const std::size_t limit = budget ? std::min(*budget, kept) : kept;
-    std::stable_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kept),
-                     [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+    // Ties keep block order (index as the last key): a plain sort allocates nothing.
+    std::sort(
+        order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kept),
+        [&](std::size_t a, std::size_t b) { return scores[a] != scores[b] ? scores[a] > scores[b] : a < b; });
     for (std::size_t i = 0; i < limit; ++i) mask.keep(order[i]);
     return mask;
   }
