@@ -9,6 +9,7 @@
 
 #include "common/compare.hpp"
 #include "common/run_tool.hpp"
+#include "my_net.hpp"
 #include "tiny_model.hpp"
 
 #include <doctest/doctest.h>
@@ -33,13 +34,8 @@ namespace m = admn::model;
 
 namespace {
 
-// The network type of examples/my_admn_run.cpp, to run the same model in process.
-using thermal = m::modality<"thermal", m::image_input<1>, m::preprocess<m::repeat_channels<1, 3>>, m::vit<3>>;
-using rgb =
-    m::modality<"rgb", m::image_input<3>, m::preprocess<m::clamp_unit, m::imagenet_normalize>, m::vit<3>>;
-using depth = m::modality<"depth", m::image_input<1>, m::preprocess<m::repeat_channels<1, 3>>, m::vit<3>>;
-using my_net = m::network<m::conv_controller<m::summary::cls, m::qoi::sigma>, m::transformer_fusion,
-                          m::classifier, thermal, rgb, depth>;
+// The network of examples/my_admn_run.cpp, to run the same model in process.
+using my_net = my::net;
 
 fs::path my_run_path(const std::string& stem) { return admn::test::temp_path("my-admn-run-" + stem); }
 
