@@ -194,10 +194,12 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
         throw config_error("admn.config.instances",
                            "modality '" + std::string(names[m]) + "' has 0 instances");
       if (!mc.heads)
-        throw config_error("admn.config.heads",
-                           "modality '" + std::string(names[m]) +
-                               "': the backbone's attention head count is not in the config (no tensor "
-                               "holds it; a model file gives it as admn.config \"vit_heads\")");
+        throw config_error(
+            "admn.config.heads",
+            "modality '" + std::string(names[m]) +
+                "': the backbone's attention head count is not in the config (no tensor "
+                "holds it; a model file gives it in admn.config: \"vit_heads\" for the registry's "
+                "networks, \"heads\" for a network of your own, docs/config.md)");
     }
     std::vector<vit_backbone> backbones;
     for (std::size_t m = 0; m < modality_count; ++m) {
