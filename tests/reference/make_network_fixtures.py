@@ -146,10 +146,12 @@ def fmt_masks(mask):
     return ";".join("|".join("".join(str(int(v)) for v in row) for row in sample) for sample in mask.tolist())
 
 
-def draw_inputs(cfg, seed):
+def draw_inputs(cfg, seed, cases=CASES):
+    """Per case, one (B, instances, C, H, W) tensor per modality: N(0, 1) scaled by the case's std of
+    each sample and modality, drawn in case, modality order from one generator."""
     g = torch.Generator().manual_seed(seed)
     out = {}
-    for name, batch, _, _, stds in CASES:
+    for name, batch, _, _, stds in cases:
         xs = []
         for m, (n, vc) in enumerate(zip(cfg.instances, cfg.vits)):
             x = torch.randn((batch, n, vc.in_chans, *vc.img), generator=g)

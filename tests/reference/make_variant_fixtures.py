@@ -61,7 +61,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import admn_ref as R  # noqa: E402
-from make_network_fixtures import GAP_MIN, fmt_masks, fmt_std, rel, write  # noqa: E402
+from make_network_fixtures import GAP_MIN, draw_inputs, fmt_masks, fmt_std, rel, write  # noqa: E402
 
 OUT = os.path.normpath(os.path.join(HERE, "..", "fixtures", "variants"))
 
@@ -80,18 +80,6 @@ def cases_for(modalities, depth=4):
     return [(f"b1_l{lo}_aa", 1, lo, True, [ones]),
             (f"b1_l{hi}_noaa", 1, hi, False, [(2.0, 0.5) + ones[2:]]),
             (f"b3_l{mid}_aa", 3, mid, True, [ones] + noisy)]
-
-
-def draw_inputs(cfg, cases, seed):
-    g = torch.Generator().manual_seed(seed)
-    out = {}
-    for name, batch, _, _, stds in cases:
-        xs = []
-        for m, (n, vc) in enumerate(zip(cfg.instances, cfg.vits)):
-            x = torch.randn((batch, n, vc.in_chans, *vc.img), generator=g)
-            xs.append(x * torch.tensor([s[m] for s in stds]).reshape(batch, 1, 1, 1, 1))
-        out[name] = xs
-    return out
 
 
 def problems_of(cases, results):
@@ -149,7 +137,7 @@ def make(variant):
         R.randomize(model, model_seed)
         if variant == "gtdm_ae":
             ae_controller(model, AE_SEED + attempt)
-        inputs = draw_inputs(cfg, cases, input_seed)
+        inputs = draw_inputs(cfg, input_seed, cases)
         results = {name: model(inputs[name], budget=budget, antialias=aa) for name, _, budget, aa, _ in cases}
         problems = problems_of(cases, results)
         if not problems:
