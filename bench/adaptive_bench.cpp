@@ -15,7 +15,7 @@
 //   tests/reference/gtdm_full.py) or, without it, a reduced GTDM-like network
 //   (2 modalities × 3 images, ViT-Ti/16 at 224: width 192, 12 blocks, 3 heads) written
 //   to the temp directory. The host is profiled once per thread count
-//   (adaptive::profile), then point i of 10 sets a latency budget evenly between the
+//   (profiling::profile), then point i of 10 sets a latency budget evenly between the
 //   predicted time of the smallest and of the largest L; the planner picks L, and the
 //   run at that L is timed. Counters: budget_ms, L, predicted_ms, measured_ms,
 //   error_pct = (predicted − measured) / measured, and fresh_error_pct, the same for a
@@ -24,8 +24,8 @@
 //   the cost model's own error). After all benchmarks a summary prints the median
 //   |error| of both and how many runs stayed within their budget.
 #include <admn/adaptive/planner.hpp>
-#include <admn/adaptive/profile.hpp>
-#include <admn/models/registry.hpp>
+#include <admn/profiling/latency_profile.hpp>
+#include <admn/zoo/registry.hpp>
 
 #include "../examples/tiny_model.hpp"
 #include "common/executors.hpp"
@@ -135,7 +135,7 @@ BENCHMARK(heterogeneous_batch)
 // A loaded network behind a type-erased interface, with its host profile.
 struct sweep_network {
   std::string description;
-  std::function<ad::latency_profile(int)> profile;
+  std::function<admn::profiling::latency_profile(int)> profile;
   std::function<double(std::size_t, int)> run_ms;  // one warm run at budget L
 };
 
@@ -150,14 +150,15 @@ sweep_network make_sweep(std::shared_ptr<const Net> net, std::string description
   for (std::size_t m = 0; m < Net::modality_count; ++m) {
     const auto& mc = net->config().modalities[m];
     d->inputs.push_back(admn::bench::random_tensor(
-        admn::shape{1, mc.instances, ad::modality_input_channels<Net>[m], mc.image[0], mc.image[1]}, 1.0f,
-        50 + static_cast<std::uint32_t>(m)));
+        admn::shape{1, mc.instances, admn::profiling::modality_input_channels<Net>[m], mc.image[0],
+                    mc.image[1]},
+        1.0f, 50 + static_cast<std::uint32_t>(m)));
   }
   for (const auto& t : d->inputs) d->views.push_back(t.view());
   d->ws = net->make_workspace(1);
   sweep_network s;
   s.description = std::move(description);
-  s.profile = [net](int threads) { return ad::profile(*net, threads); };
+  s.profile = [net](int threads) { return admn::profiling::profile(*net, threads); };
   s.run_ms = [net, d](std::size_t layers, int threads) {
     return admn::bench::executor_for(threads).run([&] {
       const auto start = clock_type::now();
@@ -172,10 +173,10 @@ sweep_network load_sweep_network() {
   if (const char* path = std::getenv("ADMN_BENCH_MODEL"); path && *path) {
     auto file = std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(path));
     const admn::io::weight_source weights(file);
-    return admn::models::with_arch_config(*file, true, [&](admn::model::network_config config, auto tag) {
+    return admn::zoo::with_arch_config(*file, true, [&](admn::model::network_config config, auto tag) {
       using net = typename decltype(tag)::type;
       return make_sweep(std::make_shared<const net>(admn::model::load<net>(weights, std::move(config))),
-                        admn::models::arch_of(*file) + " from " + std::string(path));
+                        admn::zoo::arch_of(*file) + " from " + std::string(path));
     });
   }
   // Reduced GTDM-like network: ViT-Ti/16 backbones, 3 images per modality.
@@ -222,11 +223,11 @@ constexpr int sweep_points = 10;
 
 void planner(benchmark::State& state) {
   static const sweep_network net = load_sweep_network();
-  static std::map<int, ad::latency_profile> profiles;
+  static std::map<int, admn::profiling::latency_profile> profiles;
   const int threads = static_cast<int>(state.range(0));
   const int point = static_cast<int>(state.range(1));
   if (!profiles.count(threads)) profiles.emplace(threads, net.profile(threads));
-  const ad::latency_profile& p = profiles.at(threads);
+  const admn::profiling::latency_profile& p = profiles.at(threads);
   const std::size_t lo = p.ms.modalities.size();
   std::size_t hi = 0;
   for (const auto& m : p.ms.modalities) hi += m.depth;

@@ -32,8 +32,8 @@
 #include <admn/kernels/parallel.hpp>
 #include <admn/layers/encoder_block.hpp>
 #include <admn/model/vit_backbone.hpp>
-#include <admn/models/gtdm.hpp>
-#include <admn/models/registry.hpp>
+#include <admn/zoo/gtdm.hpp>
+#include <admn/zoo/registry.hpp>
 
 #include "common/executors.hpp"
 #include "common/fma_peak.hpp"
@@ -414,7 +414,7 @@ row compare_backbone(const std::string& name, const std::string& key, const vit_
 class gtdm_comparison {
  public:
   static constexpr std::size_t budget = 8;
-  using network = admn::models::gtdm::network;
+  using network = admn::zoo::gtdm::network;
 
   explicit gtdm_comparison(const std::filesystem::path& model)
       : file_(std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(model))),
@@ -520,9 +520,9 @@ class gtdm_comparison {
   };
 
   static network load_admn(const std::shared_ptr<const admn::io::safetensors_file>& file, precision p) {
-    const std::string arch = admn::models::arch_of(*file);
+    const std::string arch = admn::zoo::arch_of(*file);
     if (arch != "gtdm") fail("--gtdm: the model's admn.arch is '" + arch + "', not 'gtdm'");
-    admn::model::network_config config = admn::models::gtdm::config(true);
+    admn::model::network_config config = admn::zoo::gtdm::config(true);
     for (auto& m : config.modalities) m.precision = p;
     return admn::model::load<network>(admn::io::weight_source(file), config);
   }

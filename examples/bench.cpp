@@ -22,12 +22,12 @@
 // multiple of the model file's size. Each thread count runs in its own admn::executor.
 // Errors print an [admn.…] message on stderr and exit 1.
 #include <admn/adaptive/cost.hpp>
-#include <admn/adaptive/profile.hpp>
 #include <admn/io/safetensors.hpp>
 #include <admn/kernels/executor.hpp>
 #include <admn/kernels/parallel.hpp>
 #include <admn/kernels/precision.hpp>
-#include <admn/models/registry.hpp>
+#include <admn/profiling/latency_profile.hpp>
+#include <admn/zoo/registry.hpp>
 
 #include "cli.hpp"
 #include "memory.hpp"
@@ -149,8 +149,8 @@ struct row {
 int run(const arguments& args) {
   const auto model =
       std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(args.model));
-  const std::string arch = admn::models::arch_of(*model);
-  return admn::models::with_network(
+  const std::string arch = admn::zoo::arch_of(*model);
+  return admn::zoo::with_network(
       model, args.antialias,
       [&](const auto& net, const admn::io::weight_source&) {
         using net_type = std::decay_t<decltype(net)>;
@@ -172,7 +172,7 @@ int run(const arguments& args) {
             const auto& mc = net.config().modalities[m];
             const auto& b = net.backbone(m);
             raw.push_back(random_tensor(
-                admn::shape{1, mc.instances, admn::adaptive::modality_input_channels<net_type>[m],
+                admn::shape{1, mc.instances, admn::profiling::modality_input_channels<net_type>[m],
                             mc.image[0], mc.image[1]},
                 m + 1));
             ready.push_back(
@@ -194,7 +194,7 @@ int run(const arguments& args) {
               qoi(admn::shape{1, net.controller().qoi_count()});
 
           std::printf("admn-bench: %s (%s), %s, batch 1, median of %zu runs after a warm-up\n", arch.c_str(),
-                      args.model.c_str(), admn::adaptive::machine_description().c_str(), args.repeat);
+                      args.model.c_str(), admn::profiling::machine_description().c_str(), args.repeat);
           std::printf("%7s %4s  %-40s %13s %11s %9s %8s\n", "threads", "L", "plan", "controller_ms",
                       "backbone_ms", "total_ms", "GMAC");
           std::vector<row> rows;

@@ -24,8 +24,8 @@
 #include <admn/io/weight_source.hpp>
 #include <admn/kernels/executor.hpp>
 #include <admn/kernels/precision.hpp>
-#include <admn/models/digits.hpp>
-#include <admn/models/registry.hpp>
+#include <admn/zoo/digits.hpp>
+#include <admn/zoo/registry.hpp>
 
 #include "cli.hpp"
 
@@ -47,7 +47,7 @@
 
 namespace {
 
-using admn::models::digits::network;
+using admn::zoo::digits::network;
 
 struct options {
   std::string model = ADMN_DEMO_DATA "/digits_admn.safetensors";
@@ -328,10 +328,10 @@ options parse(int argc, char** argv) {
 }
 
 int run(const options& o) {
-  // The network type comes from models/digits.hpp (public building blocks); the
+  // The network type comes from zoo/digits.hpp (public building blocks); the
   // backbone heads and input sizes from the file's admn.config.
   const auto file = open(o.model);
-  auto config = admn::models::config_of<network>(*file);
+  auto config = admn::zoo::config_of<network>(*file);
   for (auto& m : config.modalities) m.precision = o.precision;
   const network model = admn::model::load<network>(admn::io::weight_source(file), config);
   const test_set data = load_test_set(o.test);

@@ -2,7 +2,7 @@
 //
 // Validates a safetensors file and prints its metadata and every tensor (name, dtype,
 // shape, bytes) with totals; for a model file (metadata `admn.arch`: a network of
-// models/registry.hpp) it also binds the network and describes it with the MACs of its blocks.
+// zoo/registry.hpp) it also binds the network and describes it with the MACs of its blocks.
 // Exit status: 0 for a valid file; 1 for an invalid or unreadable one, with the
 // "[admn.…] …" message on stderr ([admn.load.format] for a file that is recognisably not
 // safetensors: a PyTorch .pt, text, an empty file); 2 for bad usage. (A model whose tensors do not
@@ -11,7 +11,7 @@
 //   --read                  use the read() backend instead of mmap
 //   --allow-trailing-bytes  accept bytes after the last tensor
 #include <admn/io.hpp>
-#include <admn/models/registry.hpp>
+#include <admn/zoo/registry.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
     // on stderr without changing it.
     if (!json && file->metadata() && file->metadata()->contains("admn.arch")) {
       try {
-        admn::models::with_network(file, true, [](const auto& net, const admn::io::weight_source& weights) {
+        admn::zoo::with_network(file, true, [](const auto& net, const admn::io::weight_source& weights) {
           const auto depths = net.depths();
           std::cout << "\n" << net.describe(admn::adaptive::layer_plan::all(depths));
           const auto unused = weights.unused_keys();

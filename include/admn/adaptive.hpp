@@ -9,7 +9,6 @@
 #include <admn/adaptive/layer_plan.hpp>
 #include <admn/adaptive/layerdrop.hpp>
 #include <admn/adaptive/planner.hpp>
-#include <admn/adaptive/profile.hpp>
 #include <admn/adaptive/static_plan.hpp>
 #include <admn/adaptive/top_l.hpp>
 #include <admn/adaptive/unequal_top_l.hpp>

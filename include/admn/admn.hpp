@@ -1,6 +1,6 @@
 // admn/admn.hpp — everything. Include a tier header (admn/tensor.hpp, admn/io.hpp,
 // admn/kernels.hpp, admn/layers.hpp, admn/model.hpp, admn/adaptive.hpp,
-// admn/models.hpp, admn/cli.hpp) to compile less, or admn/fwd.hpp for declarations only.
+// admn/zoo.hpp, admn/profiling.hpp, admn/cli.hpp) to compile less, or admn/fwd.hpp for declarations only.
 #pragma once
 
 #include <admn/adaptive.hpp>
@@ -10,6 +10,7 @@
 #include <admn/kernels.hpp>
 #include <admn/layers.hpp>
 #include <admn/model.hpp>
-#include <admn/models.hpp>
+#include <admn/profiling.hpp>
 #include <admn/tensor.hpp>
 #include <admn/version.hpp>
+#include <admn/zoo.hpp>

@@ -4,6 +4,7 @@
 #include <admn/adaptive/planner.hpp>
 #include <admn/adaptive/static_plan.hpp>
 #include <admn/model/network.hpp>
+#include <admn/zoo/reference_shapes.hpp>
 
 #include "common/tiny_network.hpp"
 
@@ -55,7 +56,8 @@ TEST_CASE("a ViT-B/16 block: 1.4540 GMAC at 197 tokens, 4.0352 at 513") {
 TEST_CASE("controllers: GTDM 0.2608, AVE 0.6843, MMFI 0.2671 GMAC") {
   const ad::conv_encoder_shape gtdm_encoder{};
   CHECK(gtdm_encoder.flat_features() == 1587);
-  const ad::network_shape gtdm = ad::gtdm_shape(), ave = ad::ave_shape(), mmfi = ad::mmfi_shape();
+  const ad::network_shape gtdm = admn::zoo::gtdm_shape(), ave = admn::zoo::ave_shape(),
+                          mmfi = admn::zoo::mmfi_shape();
   CHECK(gmac(6 * gtdm.controller->encoders[0].macs(), 0.2385));
   CHECK(gmac(gtdm.controller->combiner.macs(gtdm.controller->tokens()), 0.0221));
   CHECK(gmac(gtdm.controller->macs(), 0.2608));
@@ -72,7 +74,7 @@ TEST_CASE("controllers: GTDM 0.2608, AVE 0.6843, MMFI 0.2671 GMAC") {
 }
 
 TEST_CASE("GTDM: 3·L·1.454 + 0.98 GMAC (27.2, 35.9, 53.3, 70.8), 105.4 without controller") {
-  const ad::network_shape s = ad::gtdm_shape();
+  const ad::network_shape s = admn::zoo::gtdm_shape();
   const ad::cost_table t = ad::macs_table(s);
   // Patch embeddings ×6 + adapters + fusion + head.
   CHECK(gmac(t.modalities[0].embed + t.modalities[1].embed + t.fusion_head, 0.7206));
@@ -88,7 +90,7 @@ TEST_CASE("GTDM: 3·L·1.454 + 0.98 GMAC (27.2, 35.9, 53.3, 70.8), 105.4 without
 }
 
 TEST_CASE("MMFI: 15·L·1.454 + 3.75 GMAC (178.2, 352.7, 527.2)") {
-  const ad::cost_table t = ad::macs_table(ad::mmfi_shape());
+  const ad::cost_table t = ad::macs_table(admn::zoo::mmfi_shape());
   CHECK(gmac(t.budget_cost(8), 178.2, 1));
   CHECK(gmac(t.budget_cost(16), 352.7, 1));
   CHECK(gmac(t.budget_cost(24), 527.2, 1));
@@ -96,7 +98,7 @@ TEST_CASE("MMFI: 15·L·1.454 + 3.75 GMAC (178.2, 352.7, 527.2)") {
 }
 
 TEST_CASE("AVE: image block 11.63, audio block 4.04, full model 189.1 GMAC") {
-  const ad::cost_table t = ad::macs_table(ad::ave_shape());
+  const ad::cost_table t = ad::macs_table(admn::zoo::ave_shape());
   CHECK(gmac(t.modalities[0].block, 11.63, 2));
   CHECK(gmac(t.modalities[1].block, 4.04, 2));
   CHECK(gmac(all_blocks(t, false), 189.1, 1));

@@ -1,6 +1,6 @@
 // The budget planner, the latency profile and its file.
 #include <admn/adaptive/planner.hpp>
-#include <admn/adaptive/profile.hpp>
+#include <admn/profiling/latency_profile.hpp>
 
 #include "common/tiny_network.hpp"
 
@@ -29,8 +29,8 @@ ad::cost_table table() {
   return t;
 }
 
-ad::latency_profile sample_profile() {
-  ad::latency_profile p;
+admn::profiling::latency_profile sample_profile() {
+  admn::profiling::latency_profile p;
   p.network = "net";
   p.machine = "cpu on host";
   p.hardware_threads = 2;
@@ -81,8 +81,8 @@ TEST_CASE("the planner returns the largest L whose worst split fits") {
 }
 
 TEST_CASE("a latency profile round-trips through its JSON file") {
-  const ad::latency_profile p = sample_profile();
-  const ad::latency_profile q = ad::latency_profile::from_json(p.to_json());
+  const admn::profiling::latency_profile p = sample_profile();
+  const admn::profiling::latency_profile q = admn::profiling::latency_profile::from_json(p.to_json());
   CHECK(q.network == p.network);
   CHECK(q.machine == p.machine);
   CHECK(q.threads == 2);
@@ -96,10 +96,10 @@ TEST_CASE("a latency profile round-trips through its JSON file") {
       std::filesystem::temp_directory_path() / ("admn-profile-test-" + std::to_string(getpid())) / "p.json";
   std::filesystem::remove_all(path.parent_path());
   p.save(path);  // creates the directory
-  CHECK(ad::latency_profile::load(path).to_json() == p.to_json());
+  CHECK(admn::profiling::latency_profile::load(path).to_json() == p.to_json());
   std::filesystem::remove_all(path.parent_path());
-  CHECK_THROWS_WITH_AS((void)ad::latency_profile::load(path), doctest::Contains("[admn.profile.io]"),
-                       admn::load_error);
+  CHECK_THROWS_WITH_AS((void)admn::profiling::latency_profile::load(path),
+                       doctest::Contains("[admn.profile.io]"), admn::load_error);
 }
 
 TEST_CASE("bad profile files are rejected with their ids") {
@@ -126,18 +126,18 @@ TEST_CASE("bad profile files are rejected with their ids") {
   };
   for (const auto& [text, id] : bad) {
     CAPTURE(text);
-    CHECK_THROWS_WITH_AS((void)ad::latency_profile::from_json(text), doctest::Contains(id),
+    CHECK_THROWS_WITH_AS((void)admn::profiling::latency_profile::from_json(text), doctest::Contains(id),
                          admn::format_error);
   }
 }
 
 TEST_CASE("profile() measures every part of a network and is checked against it") {
   const auto t = admn::test::make_tiny_network("planner-test");
-  const ad::latency_profile p =
-      ad::profile(t.net, 1, {.seconds_per_part = 0.01, .min_repeats = 3, .max_repeats = 20});
+  const admn::profiling::latency_profile p =
+      admn::profiling::profile(t.net, 1, {.seconds_per_part = 0.01, .min_repeats = 3, .max_repeats = 20});
   CHECK(p.threads == 1);
   CHECK(p.batch == 1);
-  CHECK(p.network == ad::network_signature(t.net));
+  CHECK(p.network == admn::profiling::network_signature(t.net));
   CHECK(p.network.find("cam:2x3x32x32 vit 48x6 tokens 17") != std::string::npos);
   CHECK(p.machine.find(" on ") != std::string::npos);
   CHECK(p.ms.controller > 0);
@@ -153,28 +153,29 @@ TEST_CASE("profile() measures every part of a network and is checked against it"
   // The prediction of the smallest plan is the measured run, by construction.
   const auto depths = t.net.depths();
   CHECK(p.ms.plan_cost(ad::layer_plan::parse("0;0", depths)) > 0);
-  ad::check_profile(p, t.net, 1);
-  ad::latency_profile other = p;
+  admn::profiling::check_profile(p, t.net, 1);
+  admn::profiling::latency_profile other = p;
   other.threads = 99;
-  CHECK_THROWS_WITH_AS(ad::check_profile(other, t.net, 1), doctest::Contains("[admn.profile.threads]"),
-                       admn::argument_error);
+  CHECK_THROWS_WITH_AS(admn::profiling::check_profile(other, t.net, 1),
+                       doctest::Contains("[admn.profile.threads]"), admn::argument_error);
   other = p;
   other.network = "another network";
-  CHECK_THROWS_WITH_AS(ad::check_profile(other, t.net, 1), doctest::Contains("[admn.profile.mismatch]"),
-                       admn::argument_error);
-  CHECK_THROWS_WITH_AS(ad::check_profile(p, t.net, 1, 4), doctest::Contains("[admn.profile.mismatch]"),
-                       admn::argument_error);
+  CHECK_THROWS_WITH_AS(admn::profiling::check_profile(other, t.net, 1),
+                       doctest::Contains("[admn.profile.mismatch]"), admn::argument_error);
+  CHECK_THROWS_WITH_AS(admn::profiling::check_profile(p, t.net, 1, 4),
+                       doctest::Contains("[admn.profile.mismatch]"), admn::argument_error);
   // A larger budget is never predicted faster.
   for (std::size_t l = 3; l <= 12; ++l) CHECK(p.ms.budget_cost(l) >= p.ms.budget_cost(l - 1));
-  CHECK_THROWS_AS((void)ad::profile(t.net, 1, {.batch = 0}), admn::argument_error);
+  CHECK_THROWS_AS((void)admn::profiling::profile(t.net, 1, {.batch = 0}), admn::argument_error);
 }
 
 TEST_CASE("the default profile cache is keyed by network, machine and threads") {
   const char* old = std::getenv("XDG_CACHE_HOME");
   const std::string saved = old ? old : "";
   setenv("XDG_CACHE_HOME", "/tmp/admn-cache-test", 1);
-  const auto a = ad::default_profile_path("net A", 1), b = ad::default_profile_path("net B", 1),
-             c = ad::default_profile_path("net A", 2);
+  const auto a = admn::profiling::default_profile_path("net A", 1),
+             b = admn::profiling::default_profile_path("net B", 1),
+             c = admn::profiling::default_profile_path("net A", 2);
   if (old)
     setenv("XDG_CACHE_HOME", saved.c_str(), 1);
   else

@@ -3,7 +3,7 @@
 // layer masks and outputs within 1e-5 relative error.
 #pragma once
 
-#include <admn/models/registry.hpp>
+#include <admn/zoo/registry.hpp>
 
 #include "common/fixture.hpp"
 
@@ -39,7 +39,7 @@ inline void check_network_cases(const std::string& model_path, const std::string
     CAPTURE(c);
     const bool antialias = meta(c + ".antialias") == "true";
     const std::size_t budget = std::stoul(meta(c + ".budget"));
-    models::with_network(
+    zoo::with_network(
         model, antialias,
         [&](const auto& net, const io::weight_source& weights) {
           CHECK(weights.unused_keys().empty());

@@ -3,7 +3,7 @@
 // ThreadSanitizer by tools/test.sh --sanitizers (preset `tsan`, suppressions in
 // tests/concurrency/tsan.supp).
 #include <admn/kernels/parallel.hpp>
-#include <admn/models/registry.hpp>
+#include <admn/zoo/registry.hpp>
 
 #include <doctest/doctest.h>
 
@@ -48,7 +48,7 @@ std::size_t mismatches(std::size_t user_threads, std::size_t runs, int inner_thr
   const auto cases_file = std::make_shared<const admn::io::safetensors_file>(
       admn::io::safetensors_file::open(dir + "gtdm_small_cases.safetensors"));
   const admn::io::weight_source cases(cases_file);
-  return admn::models::with_network(model, true, [&](const auto& net, const admn::io::weight_source&) {
+  return admn::zoo::with_network(model, true, [&](const auto& net, const admn::io::weight_source&) {
     std::vector<job> jobs;
     std::size_t max_batch = 1;
     std::stringstream names(cases_file->metadata()->at("cases"));

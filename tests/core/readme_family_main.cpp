@@ -13,7 +13,7 @@ int main() {
   const auto file = std::make_shared<const admn::io::safetensors_file>(
       admn::io::safetensors_file::open(std::string(ADMN_TEST_FIXTURES) + "/networks/gtdm_small.safetensors"));
   const admn::io::weight_source weights(file);
-  const auto config = admn::models::config_of<admn::models::gtdm::network>(*file);
+  const auto config = admn::zoo::config_of<admn::zoo::gtdm::network>(*file);
   admn::tensor rgb(admn::shape{3, 3, 3, 32, 32}), depth(admn::shape{3, 3, 3, 32, 32});
   for (std::size_t i = 0; i < rgb.size(); ++i) {
     rgb.data()[i] = static_cast<float>(i % 23) / 23.0f;

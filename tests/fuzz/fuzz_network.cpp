@@ -21,7 +21,7 @@
 #include <admn/adaptive/static_plan.hpp>
 #include <admn/io/safetensors.hpp>
 #include <admn/io/writer.hpp>
-#include <admn/models/registry.hpp>
+#include <admn/zoo/registry.hpp>
 
 #include "common/model_text.hpp"
 
@@ -124,7 +124,7 @@ void run_network(const model_text& m, std::uint8_t flags, std::uint8_t budget,
   const auto file = std::make_shared<const admn::io::safetensors_file>(
       admn::io::safetensors_file::from_bytes(admn::io::serialize(entries, m.metadata)));
   const bool antialias = flags & 1;
-  admn::models::with_network(file, antialias, [&](const auto& net, const admn::io::weight_source&) {
+  admn::zoo::with_network(file, antialias, [&](const auto& net, const admn::io::weight_source&) {
     (void)net.describe();
     const auto specs = net.input_specs();
     const std::size_t batch = 1 + ((flags >> 3) & 3);

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # Writes the seed corpus of fuzz_network (tests/fuzz/corpus/network/): edit scripts in the
-# format of fuzz_network.cpp for every hostile case of tests/models/hostile_test.cpp plus
+# format of fuzz_network.cpp for every hostile case of tests/zoo/hostile_test.cpp plus
 # unedited runs of each fixture. Run from the repository root:
 #   /usr/bin/python3 tests/fuzz/make_network_seeds.py
 import json

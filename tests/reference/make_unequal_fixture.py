@@ -2,8 +2,12 @@
 
 Run:  /usr/bin/python3 tests/reference/make_unequal_fixture.py          (reduced AVE, a few seconds)
       /usr/bin/python3 tests/reference/make_unequal_fixture.py --full DIR
-            writes a full-size AVE-Unequal model (two ViT-B/16, ~700 MB) and its cases to DIR instead,
-            for the real-size check: admn-run --model DIR/ave_unequal_full.safetensors ... --budget L
+            writes a full-size AVE-Unequal model (two ViT-B/16, ~700 MB), its cases and their inputs
+            alone (ave_unequal_full_inputs.safetensors: image, audio) to DIR instead, for the real-size
+            check (tests/zoo/full/ave_unequal_full_reference.cpp): admn-run --model
+            DIR/ave_unequal_full.safetensors --input DIR/ave_unequal_full_inputs.safetensors --costs 3,1
+            --budget L. The full-size run evaluates nn.Linear with oneDNN (admn_ref.set_fast_linear), so its
+            golden carries oneDNN's summation order (~1e-6 from a float32 port).
 
 The network is admn_ref.py's AVE (docs/numerics.md §2, §4, §5). The reduced run loads the weights of
 tests/fixtures/networks/ave_small.safetensors; the full-size run draws random weights. The layer plan
@@ -75,6 +79,7 @@ def main():
         assert not unexpected and all(k.endswith("num_batches_tracked") for k in missing), (missing, unexpected)
         out_path = os.path.join(root, "ave_unequal_cases.safetensors")
     else:
+        R.set_fast_linear(True)
         os.makedirs(args.full, exist_ok=True)
         meta = {"admn.arch": "ave_unequal"}
         R.save_file_streaming(R.export_state_dict(model), os.path.join(args.full, "ave_unequal_full.safetensors"),
@@ -105,6 +110,9 @@ def main():
                                                   for s in mask.tolist())
             print(f"{name}: budgets {budgets}, masks {file_meta[f'{name}.masks']}, min gap {min(gaps):.2e}")
     save_file({k: v.float() for k, v in out_t.items()}, out_path, file_meta)
+    if not small:
+        save_file({k: out_t[k].float() for k in ("image", "audio")},
+                  os.path.join(args.full, "ave_unequal_full_inputs.safetensors"), {"admn.arch": "ave_unequal"})
     print(f"wrote {out_path} ({os.path.getsize(out_path)} bytes)")
 
 

@@ -19,7 +19,7 @@
 //        [--threads N] [--no-antialias] [--precision fp32|bf16|int8] [--bf16] [--raw]
 //        [--read] [--allow-nonfinite]
 //
-// admn-run chooses the network by the model's `admn.arch` metadata (models/registry.hpp:
+// admn-run chooses the network by the model's `admn.arch` metadata (zoo/registry.hpp:
 // gtdm and its variants, ave, ave_unequal, mmfi, digits); run_main<Net> runs Net whatever the file's
 // `admn.arch` says, and copies that name to OUT. IN holds one F32 tensor per modality, named as the modality
 // (gtdm: zed_camera_left, realsense_camera_depth, and range_doppler for gtdm_3mod; ave: image, audio; mmfi:
@@ -52,7 +52,7 @@
 // int8 quantises them per output channel and their inputs per token (kernels/gemm_int8.hpp:
 // ~1e-2). Both opt-in; --bf16 is --precision bf16.
 // --raw (the registry's networks only): IN holds raw sensor data instead, one tensor per
-// modality named "<modality>.raw" (models/preprocess.hpp): U8 frames (B, instances, H, W, C) —
+// modality named "<modality>.raw" (zoo/preprocess.hpp): U8 frames (B, instances, H, W, C) —
 // gtdm: zed_camera_left.raw BGR, realsense_camera_depth.raw grayscale (C = 1 or no C axis); ave:
 // image.raw RGB; mmfi: rgb.raw, depth.raw RGB — and F32 waveforms (B, samples) at 16 kHz (ave:
 // audio.raw; an optional __metadata__ "sample_rate" must then say 16000). They are preprocessed
@@ -74,7 +74,6 @@
 #pragma once
 
 #include <admn/adaptive/planner.hpp>
-#include <admn/adaptive/profile.hpp>
 #include <admn/adaptive/static_plan.hpp>
 #include <admn/cli/args.hpp>
 #include <admn/cli/memory.hpp>
@@ -84,8 +83,9 @@
 #include <admn/kernels/executor.hpp>
 #include <admn/kernels/precision.hpp>
 #include <admn/model/config_reader.hpp>
-#include <admn/models/preprocess.hpp>
-#include <admn/models/registry.hpp>
+#include <admn/profiling/latency_profile.hpp>
+#include <admn/zoo/preprocess.hpp>
+#include <admn/zoo/registry.hpp>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -260,23 +260,23 @@ namespace detail {
 // The latency profile of this host for `net`: --profile FILE when it exists (it must
 // match the network and thread count), else measured and saved there or to the cache.
 template <class Net>
-adaptive::latency_profile host_profile(const char* program, const Net& net, const run_arguments& args,
-                                       std::size_t batch) {
+profiling::latency_profile host_profile(const char* program, const Net& net, const run_arguments& args,
+                                        std::size_t batch) {
   namespace ad = admn::adaptive;
   const std::optional<std::filesystem::path> path =
       args.profile ? std::optional<std::filesystem::path>(*args.profile)
-                   : ad::default_profile_path(ad::network_signature(net), args.threads);
+                   : profiling::default_profile_path(profiling::network_signature(net), args.threads);
   if (path && std::filesystem::exists(*path)) {
-    ad::latency_profile p = ad::latency_profile::load(*path);
-    if (args.profile || (p.network == ad::network_signature(net) && p.batch == batch)) {
-      ad::check_profile(p, net, args.threads, batch);
+    profiling::latency_profile p = profiling::latency_profile::load(*path);
+    if (args.profile || (p.network == profiling::network_signature(net) && p.batch == batch)) {
+      profiling::check_profile(p, net, args.threads, batch);
       std::fprintf(stderr, "%s: loaded profile %s (%s, %d threads)\n", program, path->string().c_str(),
                    p.machine.c_str(), p.threads);
       return p;
     }
   }
   std::fprintf(stderr, "%s: profiling this host (a few seconds)...\n", program);
-  const ad::latency_profile p = ad::profile(net, args.threads, {.batch = batch});
+  const profiling::latency_profile p = profiling::profile(net, args.threads, {.batch = batch});
   std::fprintf(stderr,
                "%s: profiled in %.1f s on %s, %d threads: controller %.2f ms, fusion+head %.2f ms, "
                "overhead %.2f ms\n",
@@ -301,7 +301,7 @@ adaptive::latency_profile host_profile(const char* program, const Net& net, cons
 template <class Net>
 std::vector<admn::tensor> raw_inputs(const Net& net, const admn::io::safetensors_file& file,
                                      const std::string& path, bool antialias) {
-  namespace raw = admn::models::raw;
+  namespace raw = admn::zoo::raw;
   if constexpr (!raw::has_pipeline<Net>) {
     throw admn::argument_error("admn.run.raw", "--raw: this network has no raw-input pipeline");
   } else {
@@ -489,7 +489,7 @@ int run_command(int argc, char** argv, const char* program, LoadNetwork&& load_n
           if (!net.has_controller())
             throw admn::argument_error("admn.cli.budget",
                                        "--latency-budget needs a network with a controller");
-          const admn::adaptive::latency_profile profile = detail::host_profile(program, net, args, batch);
+          const admn::profiling::latency_profile profile = detail::host_profile(program, net, args, batch);
           choice = admn::adaptive::plan_for_latency(profile.ms, *args.latency_budget);
           options.budget = choice->layers;
           // Warm-up: the profile's figures are of warm runs (caches, workspace pages).
@@ -594,7 +594,7 @@ int run_main(int argc, char** argv, config_reader read_config = &model::config_f
       argc, argv, program.c_str(),
       [&](std::shared_ptr<const io::safetensors_file> file, const run_arguments& args, auto&& run) {
         model::network_config config = read_config(*file);
-        if (config.trained_budgets.empty()) config.trained_budgets = models::trained_budgets_of(*file);
+        if (config.trained_budgets.empty()) config.trained_budgets = zoo::trained_budgets_of(*file);
         if (!args.antialias) config.controller.antialias = false;
         if (args.precision)
           for (auto& m : config.modalities) m.precision = *args.precision;

@@ -10,7 +10,7 @@
 // Preprocessing runs before both the controller and the backbone: in ADMN the
 // controller sees the same tensors the backbones see (docs/numerics.md §4.1).
 // The raw-input stages further down (decode_frames, resize_images, ave_audio_frontend) make
-// such images from decoded frames and audio; models/preprocess.hpp chains them per network.
+// such images from decoded frames and audio; zoo/preprocess.hpp chains them per network.
 #pragma once
 
 #include <admn/kernels/fbank.hpp>
@@ -126,7 +126,7 @@ struct preprocess {};
 // ---- raw-input stages ------------------------------------------------------------------------
 // Unlike the stages above, these change the element type or the image size, so they take their
 // parameters at run time and say what they make (output_shape). The per-architecture raw
-// pipelines (models/preprocess.hpp) chain them with the stages above.
+// pipelines (zoo/preprocess.hpp) chain them with the stages above.
 
 // Decoded 8-bit frames (n, h, w, c), HWC as image decoders give them, to float CHW (n, c, h, w).
 // `divide_by_255`: x / 255 in float32 (AVE and MMFI: torch's `img / 255`); otherwise the values

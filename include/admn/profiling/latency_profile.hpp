@@ -1,4 +1,6 @@
-// admn/adaptive/profile.hpp — the measured latency of each part of a network on this host.
+// admn/profiling/latency_profile.hpp — the measured latency of each part of a network on this host.
+//
+// Above the model tier: it times whole networks, and reads the host's name and CPU.
 //
 // profile(net, threads) times, in an arena of `threads` threads, batch 1 by default:
 //   controller     conv encoders + combiner + heads (controller().forward)
@@ -59,7 +61,7 @@
 #include <unistd.h>
 #endif
 
-namespace admn::adaptive {
+namespace admn::profiling {
 
 struct profile_options {
   double seconds_per_part = 0.25;  // time all parts for at least parts × this long …
@@ -78,7 +80,7 @@ struct latency_profile {
   int threads = 0;  // threads of the arena the parts ran in
   std::size_t batch = 1;
   double measured_seconds = 0.0;  // how long profiling took
-  cost_table ms;                  // milliseconds per part
+  adaptive::cost_table ms;        // milliseconds per part
 
   [[nodiscard]] std::string to_json() const {
     nlohmann::json j;
@@ -155,14 +157,15 @@ struct latency_profile {
     p.ms.fusion_head = ms_of(j, "fusion_head");
     p.ms.overhead = ms_of(j, "overhead", true);
     const auto& mods = field(j, "modalities");
-    if (!mods.is_array() || mods.empty() || mods.size() > max_modalities)
+    if (!mods.is_array() || mods.empty() || mods.size() > adaptive::max_modalities)
       throw format_error("admn.profile.value", where + ": 'modalities' must list 1 to " +
-                                                   std::to_string(max_modalities) + " modalities");
+                                                   std::to_string(adaptive::max_modalities) + " modalities");
     for (const auto& m : mods) {
       p.ms.modalities.push_back(
           {text_of(m, "name"), count_of(m, "depth"), ms_of(m, "embed"), ms_of(m, "block")});
-      if (p.ms.modalities.back().depth > max_depth)
-        throw format_error("admn.profile.value", where + ": depth above " + std::to_string(max_depth));
+      if (p.ms.modalities.back().depth > adaptive::max_depth)
+        throw format_error("admn.profile.value",
+                           where + ": depth above " + std::to_string(adaptive::max_depth));
     }
     return p;
   }
@@ -394,7 +397,7 @@ template <class Net>
   // A whole run with the smallest plan: the overhead is what its parts do not explain.
   workspace run_ws = net.make_workspace(batch);
   const auto depths = net.depths();
-  layer_plan smallest(depths);
+  adaptive::layer_plan smallest(depths);
   for (std::size_t m = 0; m < count; ++m)
     if (depths[m] > 0) smallest[m].keep(0);
   model::run_options run;
@@ -458,4 +461,4 @@ void check_profile(const latency_profile& p, const Net& net, int threads, std::s
          ("profile-" + std::string(hex) + "-t" + std::to_string(effective_threads(threads)) + ".json");
 }
 
-}  // namespace admn::adaptive
+}  // namespace admn::profiling

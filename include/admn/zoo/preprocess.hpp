@@ -1,9 +1,9 @@
-// admn/models/preprocess.hpp — raw sensor data to the input tensors of ADMN's networks.
+// admn/zoo/preprocess.hpp — raw sensor data to the input tensors of ADMN's networks.
 //
 // What ADMN's data loaders do before the network (docs/numerics.md §6), from decoded frames and
 // audio, so that an application feeds what its camera/decoder and microphone give:
 //
-//   auto rgb = admn::models::raw::gtdm_rgb(bgr_frames, {224, 224});   // (B, 3, 3, 224, 224)
+//   auto rgb = admn::zoo::raw::gtdm_rgb(bgr_frames, {224, 224});   // (B, 3, 3, 224, 224)
 //
 // Frames are 8-bit HWC, one tensor per modality: (B, instances, H, W, C), as cv2/PIL decode them;
 // every pipeline resizes them to `size` (the backbone's image size, config.modalities[m].image)
@@ -32,10 +32,10 @@
 
 #include <admn/error.hpp>
 #include <admn/model/modality.hpp>
-#include <admn/models/ave.hpp>
-#include <admn/models/gtdm.hpp>
-#include <admn/models/mmfi.hpp>
 #include <admn/tensor/tensor.hpp>
+#include <admn/zoo/ave.hpp>
+#include <admn/zoo/gtdm.hpp>
+#include <admn/zoo/mmfi.hpp>
 
 #include <algorithm>
 #include <array>
@@ -49,7 +49,7 @@
 #include <variant>
 #include <vector>
 
-namespace admn::models::raw {
+namespace admn::zoo::raw {
 
 using frames_view = tensor_view<const std::uint8_t>;
 using waveform_view = tensor_view<const float>;
@@ -247,4 +247,4 @@ concept has_pipeline = requires {
   pipeline<Net>::names;
 };
 
-}  // namespace admn::models::raw
+}  // namespace admn::zoo::raw

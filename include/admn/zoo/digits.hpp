@@ -1,4 +1,4 @@
-// admn/models/digits.hpp — the demo network: spoken and handwritten digits
+// admn/zoo/digits.hpp — the demo network: spoken and handwritten digits
 //
 // Two 1-channel modalities, one instance each: `image` (a handwritten digit from
 // scikit-learn's digits set, 8×8 upsampled to 32×32) and `audio` (the digit spoken
@@ -15,7 +15,7 @@
 
 #include <optional>
 
-namespace admn::models::digits {
+namespace admn::zoo::digits {
 
 using image = model::modality<"image", model::image_input<1>, model::preprocess<>, model::vit<1>>;
 using audio = model::modality<"audio", model::image_input<1>, model::preprocess<>, model::vit<1>>;
@@ -47,4 +47,4 @@ inline model::network_config config(bool antialias = true,
   return c;
 }
 
-}  // namespace admn::models::digits
+}  // namespace admn::zoo::digits

@@ -3,8 +3,8 @@
 // preprocess_reference_test.cpp.
 #include "common/error_id.hpp"
 
-#include <admn/models/digits.hpp>
-#include <admn/models/preprocess.hpp>
+#include <admn/zoo/digits.hpp>
+#include <admn/zoo/preprocess.hpp>
 
 #include <doctest/doctest.h>
 
@@ -13,12 +13,12 @@
 #include <cstdint>
 #include <vector>
 
-namespace r = admn::models::raw;
+namespace r = admn::zoo::raw;
 using admn::test::error_id;
 
-static_assert(r::has_pipeline<admn::models::gtdm::network> && r::has_pipeline<admn::models::ave::network> &&
-              r::has_pipeline<admn::models::mmfi::network>);
-static_assert(!r::has_pipeline<admn::models::digits::network>, "the demo network takes no raw input");
+static_assert(r::has_pipeline<admn::zoo::gtdm::network> && r::has_pipeline<admn::zoo::ave::network> &&
+              r::has_pipeline<admn::zoo::mmfi::network>);
+static_assert(!r::has_pipeline<admn::zoo::digits::network>, "the demo network takes no raw input");
 
 TEST_CASE("decode_frames: HWC → CHW, /255, BGR → RGB") {
   // One 1 × 2 image, pixels (B, G, R) = (10, 20, 30) and (40, 50, 60).

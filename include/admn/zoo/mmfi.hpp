@@ -1,4 +1,4 @@
-// admn/models/mmfi.hpp — ADMN's MM-Fi network (MMFI_Noise: Conv_MMFI_Controller), as a type.
+// admn/zoo/mmfi.hpp — ADMN's MM-Fi network (MMFI_Noise: Conv_MMFI_Controller), as a type.
 //
 // Two modalities of 15 frames each: `rgb` and `depth` (colourised, 3 channels),
 // ViT-B/16 backbones `vision.` / `depth.`. Controller: conv encoders on frames 0-2
@@ -12,7 +12,7 @@
 
 #include <optional>
 
-namespace admn::models::mmfi {
+namespace admn::zoo::mmfi {
 
 using rgb = model::modality<"rgb", model::image_input<3>, model::preprocess<>, model::vit<3>>;
 using depth = model::modality<"depth", model::image_input<3>, model::preprocess<>, model::vit<3>>;
@@ -38,4 +38,4 @@ inline model::network_config config(bool antialias = true,
   return c;
 }
 
-}  // namespace admn::models::mmfi
+}  // namespace admn::zoo::mmfi

@@ -1,8 +1,8 @@
 // admn-run --raw: raw frames and audio in, the same outputs as running on the preprocessed tensors.
 #include <admn/io/safetensors.hpp>
 #include <admn/io/writer.hpp>
-#include <admn/models/preprocess.hpp>
-#include <admn/models/registry.hpp>
+#include <admn/zoo/preprocess.hpp>
+#include <admn/zoo/registry.hpp>
 
 #include "common/compare.hpp"
 #include "common/run_tool.hpp"
@@ -56,7 +56,7 @@ void write(const fs::path& path, const std::vector<raw_tensor>& tensors,
   admn::io::save(path, entries, metadata);
 }
 
-admn::models::raw::frames_view view_of(const raw_tensor& t) {
+admn::zoo::raw::frames_view view_of(const raw_tensor& t) {
   return {t.u8.data(), *admn::shape::try_make(std::span<const std::uint64_t>(t.shape))};
 }
 
@@ -103,14 +103,14 @@ TEST_CASE("admn-run --raw equals admn-run on the preprocessed tensors (gtdm, ave
     // The same preprocessing through the library, written as ordinary inputs.
     std::vector<admn::tensor> inputs;
     std::vector<std::string> names;
-    namespace r = admn::models::raw;
+    namespace r = admn::zoo::raw;
     if (c.arch == "gtdm") {
-      const auto config = admn::models::config_of<admn::models::gtdm::network>(file);
+      const auto config = admn::zoo::config_of<admn::zoo::gtdm::network>(file);
       inputs.push_back(r::gtdm_rgb(view_of(rgb), config.modalities[0].image));
       inputs.push_back(r::gtdm_depth(view_of(depth), config.modalities[1].image));
       names = {"zed_camera_left", "realsense_camera_depth"};
     } else {
-      const auto config = admn::models::config_of<admn::models::ave::network>(file);
+      const auto config = admn::zoo::config_of<admn::zoo::ave::network>(file);
       inputs.push_back(r::ave_image(view_of(frames), config.modalities[0].image));
       const admn::const_view wave(audio.f32.data(), admn::shape{1, audio.f32.size()});
       inputs.push_back(r::ave_audio(wave, 16000.0, config.modalities[1].image));

@@ -1,6 +1,6 @@
-// admn/models/gtdm_3mod.hpp — ADMN's three-modality GTDM (GTDM_Reconfigurable_3_Mods), as a type.
+// admn/zoo/gtdm_3mod.hpp — ADMN's three-modality GTDM (GTDM_Reconfigurable_3_Mods), as a type.
 //
-// GTDM's RGB `zed_camera_left` and depth `realsense_camera_depth` (models/gtdm.hpp) plus the
+// GTDM's RGB `zed_camera_left` and depth `realsense_camera_depth` (zoo/gtdm.hpp) plus the
 // mmWave range-doppler map `range_doppler`: 3 nodes, each a 256×16 map scaled, clamped to [0, 1]
 // and repeated to 3 channels (given so, as the authors' loader hands it to the model), through a
 // ViT-B/16 on 256×16 images (a 16×1 patch grid, 17 tokens; keys `mmWave.`). Controller: GTDM's
@@ -12,12 +12,12 @@
 // mean. Head: GTDM's 2-D Gaussian. docs/numerics.md §4.10, §11.3.
 #pragma once
 
-#include <admn/models/gtdm.hpp>
+#include <admn/zoo/gtdm.hpp>
 
 #include <array>
 #include <optional>
 
-namespace admn::models::gtdm_3mod {
+namespace admn::zoo::gtdm_3mod {
 
 using range_doppler =
     model::modality<"range_doppler", model::image_input<3>, model::preprocess<>, model::vit<3>>;
@@ -42,4 +42,4 @@ inline model::network_config config(
   return c;
 }
 
-}  // namespace admn::models::gtdm_3mod
+}  // namespace admn::zoo::gtdm_3mod

@@ -3,7 +3,7 @@
 // never a crash or a silent pass.
 #include <admn/io/safetensors.hpp>
 #include <admn/io/writer.hpp>
-#include <admn/models/registry.hpp>
+#include <admn/zoo/registry.hpp>
 
 #include "common/error_id.hpp"
 #include "common/model_text.hpp"
@@ -64,7 +64,7 @@ void load_and_run(const std::string& path, const std::vector<admn::tensor>& inpu
                   admn::model::run_options options = {.budget = 4}) {
   const auto file =
       std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(path));
-  admn::models::with_network(file, true, [&](const auto& net, const admn::io::weight_source&) {
+  admn::zoo::with_network(file, true, [&](const auto& net, const admn::io::weight_source&) {
     if (inputs.empty()) return 0;
     std::vector<admn::const_view> views;
     for (const auto& t : inputs) views.push_back(t.view());

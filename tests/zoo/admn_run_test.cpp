@@ -1,9 +1,9 @@
 // admn-run end to end: files in, files out, errors as exit codes.
 #include <admn/adaptive/planner.hpp>
-#include <admn/adaptive/profile.hpp>
 #include <admn/io/safetensors.hpp>
 #include <admn/io/writer.hpp>
 #include <admn/kernels/gemm_bf16.hpp>
+#include <admn/profiling/latency_profile.hpp>
 
 #include "common/fixture.hpp"
 #include "common/run_tool.hpp"
@@ -230,7 +230,7 @@ TEST_CASE("admn-run --latency-budget profiles the host once, picks L and reports
   CHECK(r.stderr_text.find("profiling") == std::string::npos);
 
   // A budget between the predictions of L = 2 and L = 8 picks the L the planner gives.
-  const admn::adaptive::latency_profile p = admn::adaptive::latency_profile::load(profile);
+  const admn::profiling::latency_profile p = admn::profiling::latency_profile::load(profile);
   const double middle = 0.5 * (p.ms.budget_cost(4) + p.ms.budget_cost(5));
   const std::size_t expected = admn::adaptive::plan_for_latency(p.ms, middle).layers;
   r = run_admn_run(files + " --latency-budget " + std::to_string(middle));

@@ -4,7 +4,7 @@
 // gets a second one (output_head.2 negated, so it picks other blocks). Each budget must equal
 // the single-controller model of its controller, bit for bit.
 #include <admn/io/writer.hpp>
-#include <admn/models/registry.hpp>
+#include <admn/zoo/registry.hpp>
 
 #include "common/error_id.hpp"
 
@@ -77,7 +77,7 @@ files write_files(const std::string& budgets_meta) {
 admn::model::network_result run_file(const fs::path& path, const admn::model::run_options& options) {
   const auto file =
       std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(path));
-  return admn::models::with_network(file, true, [&](const auto& net, const admn::io::weight_source& w) {
+  return admn::zoo::with_network(file, true, [&](const auto& net, const admn::io::weight_source& w) {
     CHECK(w.unused_keys().empty());
     tensor rgb(admn::shape{3, 3, 3, 32, 32}), depth(admn::shape{3, 3, 3, 32, 32});
     for (std::size_t i = 0; i < rgb.size(); ++i) {

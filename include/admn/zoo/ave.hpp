@@ -1,4 +1,4 @@
-// admn/models/ave.hpp — ADMN's AVE network (AVE_Custom: Conv_AVE_Controller), as a type.
+// admn/zoo/ave.hpp — ADMN's AVE network (AVE_Custom: Conv_AVE_Controller), as a type.
 //
 // Two modalities: `image` (8 video frames, 3×224×224, ViT-B/16 `vision.`) and
 // `audio` (one 1×128×1024 log-mel spectrogram, 1-channel ViT-B/16 `audio.` with 512
@@ -13,7 +13,7 @@
 
 #include <optional>
 
-namespace admn::models::ave {
+namespace admn::zoo::ave {
 
 using image = model::modality<"image", model::image_input<3>, model::preprocess<>, model::vit<3>>;
 using audio = model::modality<"audio", model::image_input<1>, model::preprocess<>, model::vit<1>>;
@@ -45,4 +45,4 @@ inline model::network_config config(bool antialias = true,
   return c;
 }
 
-}  // namespace admn::models::ave
+}  // namespace admn::zoo::ave

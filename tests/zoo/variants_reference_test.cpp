@@ -1,5 +1,5 @@
 // ADMN's GTDM variants against the PyTorch reference (tests/reference/make_variant_fixtures.py),
-// loaded from their files as admn-run loads them (models::with_network): GTDM-Blur and
+// loaded from their files as admn-run loads them (zoo::with_network): GTDM-Blur and
 // GTDM-Lowlight (class-logit QoI heads), GTDM-3 (a third, range-doppler modality whose
 // controller encoder has no Resize, a combiner whose inner width is not its width, k = L − 3)
 // and a GTDM whose controller was initialised from the ADMN autoencoder. Layer masks
@@ -35,7 +35,7 @@ template <class Net>
 void check_binds(const std::string& variant, std::size_t qoi_count) {
   const auto file = std::make_shared<const admn::io::safetensors_file>(
       admn::io::safetensors_file::open(fixture_path(variant + "_small")));
-  admn::models::with_network(file, true, [&](const auto& net, const admn::io::weight_source&) {
+  admn::zoo::with_network(file, true, [&](const auto& net, const admn::io::weight_source&) {
     CHECK(std::is_same_v<std::decay_t<decltype(net)>, Net>);
     CHECK(net.controller().qoi_count() == qoi_count);
     return 0;
@@ -45,25 +45,25 @@ void check_binds(const std::string& variant, std::size_t qoi_count) {
 }  // namespace
 
 TEST_CASE("GTDM-Blur (reduced; 4 + 4 blur-class QoI logits) equals the PyTorch reference") {
-  check_binds<admn::models::gtdm::class_qoi_network>("gtdm_blur", 8);
+  check_binds<admn::zoo::gtdm::class_qoi_network>("gtdm_blur", 8);
   check_variant("gtdm_blur");
 }
 
 TEST_CASE("GTDM-Lowlight (reduced; 4 gamma-class QoI logits) equals the PyTorch reference") {
-  check_binds<admn::models::gtdm::class_qoi_network>("gtdm_lowlight", 4);
+  check_binds<admn::zoo::gtdm::class_qoi_network>("gtdm_lowlight", 4);
   check_variant("gtdm_lowlight");
 }
 
 TEST_CASE("GTDM-3 (reduced; RGB, depth and range-doppler) equals the PyTorch reference") {
-  check_binds<admn::models::gtdm_3mod::network>("gtdm_3mod", 3);
+  check_binds<admn::zoo::gtdm_3mod::network>("gtdm_3mod", 3);
   check_variant("gtdm_3mod");
 }
 
 TEST_CASE("GTDM-3's range-doppler encoder takes the maps unresized and its combiner is narrower inside") {
   const auto file = std::make_shared<const admn::io::safetensors_file>(
       admn::io::safetensors_file::open(fixture_path("gtdm_3mod_small")));
-  const auto net = admn::model::load<admn::models::gtdm_3mod::network>(
-      admn::io::weight_source(file), admn::models::config_of<admn::models::gtdm_3mod::network>(*file));
+  const auto net = admn::model::load<admn::zoo::gtdm_3mod::network>(
+      admn::io::weight_source(file), admn::zoo::config_of<admn::zoo::gtdm_3mod::network>(*file));
   CHECK(net.modality_names()[2] == "range_doppler");
   CHECK(net.config().modalities[2].image == std::array<std::size_t, 2>{64, 16});
   CHECK(net.controller().encoder(2).describe() == "conv encoder 64x16 -> 273 -> 18");
@@ -73,7 +73,7 @@ TEST_CASE("GTDM-3's range-doppler encoder takes the maps unresized and its combi
 }
 
 TEST_CASE("A GTDM controller initialised from the ADMN autoencoder loads as GTDM and equals the reference") {
-  check_binds<admn::models::gtdm::network>("gtdm_ae", 2);
+  check_binds<admn::zoo::gtdm::network>("gtdm_ae", 2);
   check_variant("gtdm_ae");
 }
 
@@ -81,10 +81,10 @@ TEST_CASE("GTDM-3's range-doppler encoder: a Resize or pool the weights do not h
   const auto file = std::make_shared<const admn::io::safetensors_file>(
       admn::io::safetensors_file::open(fixture_path("gtdm_3mod_small")));
   const auto load_with = [&](auto edit) {
-    auto config = admn::models::config_of<admn::models::gtdm_3mod::network>(*file);
+    auto config = admn::zoo::config_of<admn::zoo::gtdm_3mod::network>(*file);
     edit(config.modalities[2].encoder);
     return admn::test::error_id([&] {
-      (void)admn::model::load<admn::models::gtdm_3mod::network>(admn::io::weight_source(file), config);
+      (void)admn::model::load<admn::zoo::gtdm_3mod::network>(admn::io::weight_source(file), config);
     });
   };
   CHECK(load_with([](auto&) {}) == "none");

@@ -2,7 +2,7 @@
 // against the PyTorch reference (tests/reference/make_unequal_fixture.py): image blocks cost
 // 3, audio blocks 1, budgets in cost units, one budget per call or per sample. Layer masks
 // identical, outputs within 1e-5.
-#include <admn/models/registry.hpp>
+#include <admn/zoo/registry.hpp>
 
 #include "common/fixture.hpp"
 
@@ -22,7 +22,7 @@ std::vector<std::size_t> budgets_of(const std::string& text) {
   return out;
 }
 
-void check_cases(const admn::models::ave::network& net, const admn::model::run_options& base) {
+void check_cases(const admn::zoo::ave::network& net, const admn::model::run_options& base) {
   const admn::test::fixture cases("networks/ave_unequal_cases.safetensors");
   const admn::tensor image = cases.get("image"), audio = cases.get("audio");
   const admn::const_view inputs[] = {image.view(), audio.view()};
@@ -53,16 +53,16 @@ void check_cases(const admn::models::ave::network& net, const admn::model::run_o
 TEST_CASE("AVE with block costs 3,1 in the config equals the PyTorch AVE-Unequal reference") {
   const auto file = std::make_shared<const admn::io::safetensors_file>(
       admn::io::safetensors_file::open(std::string(ADMN_TEST_FIXTURES) + "/networks/ave_small.safetensors"));
-  auto config = admn::models::config_of<admn::models::ave::network>(*file);
+  auto config = admn::zoo::config_of<admn::zoo::ave::network>(*file);
   config.costs = {3, 1};
-  const auto net = admn::model::load<admn::models::ave::network>(admn::io::weight_source(file), config);
+  const auto net = admn::model::load<admn::zoo::ave::network>(admn::io::weight_source(file), config);
   check_cases(net, {});
 }
 
 TEST_CASE("AVE with block costs 3,1 given per call equals the PyTorch AVE-Unequal reference") {
   const auto file = std::make_shared<const admn::io::safetensors_file>(
       admn::io::safetensors_file::open(std::string(ADMN_TEST_FIXTURES) + "/networks/ave_small.safetensors"));
-  const auto net = admn::model::load<admn::models::ave::network>(
-      admn::io::weight_source(file), admn::models::config_of<admn::models::ave::network>(*file));
+  const auto net = admn::model::load<admn::zoo::ave::network>(
+      admn::io::weight_source(file), admn::zoo::config_of<admn::zoo::ave::network>(*file));
   check_cases(net, {.costs = {3, 1}});
 }

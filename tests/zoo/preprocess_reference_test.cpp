@@ -4,7 +4,7 @@
 #include "common/fixture.hpp"
 
 #include <admn/io/safetensors.hpp>
-#include <admn/models/preprocess.hpp>
+#include <admn/zoo/preprocess.hpp>
 
 #include <doctest/doctest.h>
 
@@ -19,7 +19,7 @@ struct u8_fixture {
   std::shared_ptr<const admn::io::safetensors_file> file = std::make_shared<const admn::io::safetensors_file>(
       admn::io::safetensors_file::open(std::string(ADMN_TEST_FIXTURES) + "/preprocess/images.safetensors"));
 
-  [[nodiscard]] admn::models::raw::frames_view frames(const std::string& name) const {
+  [[nodiscard]] admn::zoo::raw::frames_view frames(const std::string& name) const {
     const auto t = file->tensor(name);
     REQUIRE(t.dtype() == admn::dtype::u8);
     const auto bytes = t.as<std::uint8_t>();
@@ -36,8 +36,8 @@ TEST_CASE("raw frames → GTDM, AVE and MM-Fi inputs equal the PyTorch/OpenCV pi
   const admn::test::fixture f("preprocess/images.safetensors");
   const u8_fixture raw;
   CHECK(f.meta("size") == "28,32");
-  const admn::models::raw::image_size size{28, 32};
-  namespace r = admn::models::raw;
+  const admn::zoo::raw::image_size size{28, 32};
+  namespace r = admn::zoo::raw;
   struct image_case {
     const char* name;
     admn::tensor (*pipeline)(r::frames_view, r::image_size, bool);
@@ -63,7 +63,7 @@ TEST_CASE("raw frames → GTDM, AVE and MM-Fi inputs equal the PyTorch/OpenCV pi
 
 TEST_CASE("raw audio → AVE's (1, 128, 1024) spectrogram equals torchaudio + ADMN's normalisation") {
   const admn::test::fixture f("preprocess/fbank.safetensors");
-  namespace r = admn::models::raw;
+  namespace r = admn::zoo::raw;
 
   // 2 s: 198 frames, the rest zero-padded; the reference stores the frames and the pad value.
   const admn::tensor wave = f.get("short.wave");

@@ -1,4 +1,4 @@
-// admn/models/gtdm.hpp — ADMN's GTDM network (GTDM_Noise: Conv_GTDM_Controller), as a type.
+// admn/zoo/gtdm.hpp — ADMN's GTDM network (GTDM_Noise: Conv_GTDM_Controller), as a type.
 // GTDM_Blur and GTDM_Lowlight are the same network with a class-logit QoI head (below).
 //
 // Two modalities, 3 sensor nodes each: RGB `zed_camera_left` and depth
@@ -14,7 +14,7 @@
 
 #include <optional>
 
-namespace admn::models::gtdm {
+namespace admn::zoo::gtdm {
 
 using rgb = model::modality<"zed_camera_left", model::image_input<3>, model::preprocess<>, model::vit<3>>;
 using depth =
@@ -48,4 +48,4 @@ inline model::network_config config(bool antialias = true,
   return c;
 }
 
-}  // namespace admn::models::gtdm
+}  // namespace admn::zoo::gtdm

@@ -1,4 +1,4 @@
-// admn/models/registry.hpp — choose and load a reference network from a model file.
+// admn/zoo/registry.hpp — choose and load a reference network from a model file.
 //
 // A model file names its network in `__metadata__`:
 //   admn.arch    "gtdm" | "gtdm_blur" | "gtdm_lowlight" | "gtdm_3mod" | "ave" | "ave_unequal" |
@@ -24,11 +24,11 @@
 #include <admn/error.hpp>
 #include <admn/io/safetensors.hpp>
 #include <admn/io/weight_source.hpp>
-#include <admn/models/ave.hpp>
-#include <admn/models/digits.hpp>
-#include <admn/models/gtdm.hpp>
-#include <admn/models/gtdm_3mod.hpp>
-#include <admn/models/mmfi.hpp>
+#include <admn/zoo/ave.hpp>
+#include <admn/zoo/digits.hpp>
+#include <admn/zoo/gtdm.hpp>
+#include <admn/zoo/gtdm_3mod.hpp>
+#include <admn/zoo/mmfi.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -41,7 +41,7 @@
 #include <utility>
 #include <vector>
 
-namespace admn::models {
+namespace admn::zoo {
 
 // admn.config's values; an absent size keeps the arch's default (<arch>::default_image_size, …).
 struct model_overrides {
@@ -221,4 +221,4 @@ decltype(auto) with_network(std::shared_ptr<const io::safetensors_file> file, bo
   });
 }
 
-}  // namespace admn::models
+}  // namespace admn::zoo
