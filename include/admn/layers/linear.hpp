@@ -39,8 +39,9 @@ struct linear_spec {
 class linear {
  public:
   // weight (out, in); bias (out) or none. Throws shape_error [admn.linear.shape], and
-  // config_error [admn.config.precision] for bf16 in a build without AVX512-BF16
-  // or int8 with more than kernels::int8_max_k inputs.
+  // config_error [admn.config.precision] for bf16 when the kernels in use (kernels::active())
+  // have no AVX512-BF16, or int8 with more than kernels::int8_max_k inputs. The weights are
+  // packed for the kernel table in use.
   linear(const tensor& weight, std::optional<tensor> bias,
          kernels::precision precision = kernels::precision::fp32)
       : linear(pack(weight, precision), std::move(bias)) {}
@@ -119,8 +120,8 @@ class linear {
     return pack(weight.data(), weight.shape()[0], weight.shape()[1], precision);
   }
 
-  // Config error [admn.config.precision] for bf16 in a build without AVX512-BF16, or int8
-  // with more than kernels::int8_max_k inputs.
+  // Config error [admn.config.precision] for bf16 when the kernels in use have no AVX512-BF16,
+  // or int8 with more than kernels::int8_max_k inputs.
   static packed pack(const float* w, std::size_t out, std::size_t in, kernels::precision precision) {
     const kernels::kernel_table& k = kernels::active();
     kernels::require_available(precision, k);
