@@ -30,7 +30,10 @@ function(admn_add_kernels target)
       endif()
       add_library(admn_isa_${level} OBJECT ${sources})
       target_link_libraries(admn_isa_${level} PRIVATE admn::admn)
-      target_compile_options(admn_isa_${level} PRIVATE ${ADMN_ISA_FLAGS_${level}})
+      # Unoptimised, a compiler emits every inline function it uses out of line: weak code for this
+      # level that other objects define too (see kernels/isa/table.ipp). The per-level objects are
+      # therefore optimised in Debug builds as well.
+      target_compile_options(admn_isa_${level} PRIVATE ${ADMN_ISA_FLAGS_${level}} $<$<CONFIG:Debug>:-O2>)
       target_compile_definitions(admn_isa_${level} PRIVATE ADMN_DISPATCH=1)
       set_target_properties(admn_isa_${level} PROPERTIES POSITION_INDEPENDENT_CODE ON UNITY_BUILD OFF)
       if(COMMAND admn_set_warnings)

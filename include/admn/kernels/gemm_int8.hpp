@@ -366,7 +366,9 @@ inline void int8_rows(std::size_t rows, const std::uint8_t* a, std::size_t strid
 #endif
 
 // How an int8 product is cut into tasks: (row block, panel group) pairs; each row
-// tile of a row block is quantised once per task.
+// tile of a row block is quantised once per task. (A template on Arch only so that each
+// level's kernels get their own copy: kernels/isa/table.ipp.)
+template <class Arch>
 struct gemm_int8_blocking {
   std::size_t tile_rows, row_block, row_blocks, group, groups;
 
@@ -395,7 +397,7 @@ void gemm(Arch, std::size_t m, const float* a, std::size_t lda, const packed_wei
           std::size_t ldc, const gemm_epilogue& e) {
   ADMN_ASSERT(!(e.accumulate && e.act.kind != activation::none));
   if (m == 0 || w.n() == 0) return;
-  const detail::gemm_int8_blocking b(m, w.k(), w.panel_count());
+  const detail::gemm_int8_blocking<Arch> b(m, w.k(), w.panel_count());
   const std::size_t stride = detail::int8_stride(w.k());
   for_each_chunk(b.row_blocks * b.groups, 1, [&](std::size_t t0, std::size_t t1) {
     alignas(64) std::array<std::uint8_t, int8_tile_bytes> tile;

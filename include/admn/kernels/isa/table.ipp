@@ -15,6 +15,20 @@
 // oneTBB's loop is called through kernels/isa/dispatch.cpp (kernels/parallel.hpp).
 #define ADMN_KERNELS_ISA_TU 1
 
+// Internal assertions (debug builds) fail through this level's own function, not the
+// inline admn::detail::assertion_failed.
+#include <admn/detail/assert.hpp>
+namespace admn::kernels::ADMN_ISA_CONCAT(isa_, ADMN_ISA_LEVEL) {
+[[noreturn]] void assertion_failed(const char* condition, const char* file, int line);
+}
+#ifndef NDEBUG
+#undef ADMN_ASSERT
+#define ADMN_ASSERT(condition)                                                                      \
+  ((condition) ? (void)0                                                                            \
+               : ::admn::kernels::ADMN_ISA_CONCAT(isa_, ADMN_ISA_LEVEL)::assertion_failed(#condition, \
+                                                                                           __FILE__, __LINE__))
+#endif
+
 #include <admn/kernels/dispatch.hpp>
 #include <admn/kernels/isa/arch.hpp>
 
@@ -22,6 +36,11 @@ namespace admn::kernels::ADMN_ISA_CONCAT(isa_, ADMN_ISA_LEVEL) {
 
 static_assert(level_of<isa_arch::ADMN_ISA_LEVEL>() == isa_level::ADMN_ISA_LEVEL,
               "kernels/isa: the level's flags do not give the level's kernels");
+
+void assertion_failed(const char* condition, const char* file, int line) {
+  std::fprintf(stderr, "admn internal assertion failed: %s (%s:%d)\n", condition, file, line);
+  std::abort();
+}
 
 const kernel_table& table() noexcept {
   static constexpr kernel_table t = make_kernel_table<isa_arch::ADMN_ISA_LEVEL>(nullptr);
