@@ -58,7 +58,7 @@ void gemm(benchmark::State& state) {
   const auto a = admn::bench::random_tensor(admn::shape{m, k}, 1.0f, 1);
   const auto w = admn::bench::random_tensor(admn::shape{n, k}, 0.05f, 2);
   const auto bias = admn::bench::random_tensor(admn::shape{n}, 0.1f, 3);
-  const admn::kernels::packed_weights<arch> packed(w.data(), n, k, k);
+  const admn::kernels::packed_weights packed(arch{}, w.data(), n, k, k);
   const admn::kernels::packed_weights_bf16 packed_bf16 =
       admn::kernels::bf16_available ? admn::kernels::packed_weights_bf16(w.data(), n, k, k)
                                     : admn::kernels::packed_weights_bf16();

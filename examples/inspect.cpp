@@ -1,4 +1,5 @@
 // admn-inspect FILE [--json] [--read] [--allow-trailing-bytes]
+// admn-inspect --cpu [FILE ...]
 //
 // Validates a safetensors file and prints its metadata and every tensor (name, dtype,
 // shape, bytes) with totals; for a model file (metadata `admn.arch`: a network of
@@ -10,7 +11,12 @@
 //   --json                  machine-readable output (one JSON object) instead of the table
 //   --read                  use the read() backend instead of mmap
 //   --allow-trailing-bytes  accept bytes after the last tensor
+//   --cpu                   first print the CPU's instruction-set features, the level the kernels
+//                           run (kernels/isa.hpp) and whether ADMN_ISA forced it; FILE is then
+//                           optional. A bad ADMN_ISA is an error (exit 1).
 #include <admn/io.hpp>
+#include <admn/kernels/dispatch.hpp>
+#include <admn/kernels/isa.hpp>
 #include <admn/zoo/registry.hpp>
 
 #include <nlohmann/json.hpp>
@@ -27,7 +33,21 @@
 
 namespace {
 
-constexpr const char* usage = "usage: admn-inspect FILE [--json] [--read] [--allow-trailing-bytes]";
+constexpr const char* usage =
+    "usage: admn-inspect FILE [--json] [--read] [--allow-trailing-bytes]\n"
+    "       admn-inspect --cpu [FILE ...]";
+
+// The --cpu report: what the CPU offers, what the kernels run and why.
+void print_cpu() {
+  namespace k = admn::kernels;
+  const k::cpu_features cpu = k::detect_cpu();
+  std::cout << "cpu features  " << cpu.to_string() << "\n";
+  std::cout << "cpu best      " << k::to_string(cpu.best()) << "\n";
+  const k::isa_choice& choice = k::isa_selection();
+  std::cout << "isa           " << k::to_string(choice.level)
+            << (choice.forced ? " (forced by ADMN_ISA)" : " (detected; ADMN_ISA unset)") << "\n";
+  std::cout << "kernels       " << k::describe_kernels() << "\n";
+}
 
 // Names come from the file: never let one drive the terminal.
 std::string printable(std::string_view text) {
@@ -133,7 +153,7 @@ void print_json(const std::string& path, const admn::io::safetensors_file& file)
 
 int main(int argc, char** argv) {
   std::optional<std::string> path;
-  bool json = false;
+  bool json = false, cpu = false;
   admn::io::open_options options;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -143,6 +163,8 @@ int main(int argc, char** argv) {
     }
     if (arg == "--json") {
       json = true;
+    } else if (arg == "--cpu") {
+      cpu = true;
     } else if (arg == "--read") {
       options.backend = admn::io::backend::read;
     } else if (arg == "--allow-trailing-bytes") {
@@ -159,11 +181,16 @@ int main(int argc, char** argv) {
       path = std::string(arg);
     }
   }
-  if (!path) {
+  if (!path && !cpu) {
     std::cerr << "[admn.cli.usage] missing FILE\n" << usage << "\n";
     return 2;
   }
   try {
+    if (cpu) {
+      print_cpu();
+      if (!path) return 0;
+      std::cout << "\n";
+    }
     // A PyTorch checkpoint, text or an empty file: say what it is, not which byte is wrong.
     admn::io::require_not_other_format(*path);
     const auto file =

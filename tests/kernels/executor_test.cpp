@@ -57,8 +57,8 @@ TEST_CASE("executor: results are identical on 1 and 2 threads, packing included"
   const auto a = admn::test::uniform(m * k, -1.0f, 1.0f, 1);
   const auto w = admn::test::uniform(n * k, -0.05f, 0.05f, 2);
   const admn::executor one({.threads = 1}), two({.threads = 2});
-  const auto packed_one = one.run([&] { return admn::kernels::packed_weights<arch>(w.data(), n, k, k); });
-  const auto packed_two = two.run([&] { return admn::kernels::packed_weights<arch>(w.data(), n, k, k); });
+  const auto packed_one = one.run([&] { return admn::kernels::packed_weights(arch{}, w.data(), n, k, k); });
+  const auto packed_two = two.run([&] { return admn::kernels::packed_weights(arch{}, w.data(), n, k, k); });
   bool same_packing = true;
   for (std::size_t j = 0; j < n; ++j)
     for (std::size_t p = 0; p < k; ++p)

@@ -22,7 +22,7 @@ void check_gemm(std::size_t m, std::size_t n, std::size_t k, const activation_fn
   auto got = admn::test::uniform(m * s.ldc, -1.0f, 1.0f, 4);
   auto want = got;
   const gemm_epilogue e{with_bias ? bias.data() : nullptr, act, accumulate};
-  const packed_weights<arch> packed(w.data(), n, k, s.ldw);
+  const packed_weights packed(arch{}, w.data(), n, k, s.ldw);
   gemm(arch{}, m, a.data(), s.lda, packed, got.data(), s.ldc, e);
   reference::gemm(s, a.data(), w.data(), want.data(), e);
   CHECK(admn::test::relative_error(got, want) <= 1e-6);
@@ -47,7 +47,7 @@ TEST_CASE("packed gemm accumulate adds to the output (residual epilogue)") {
 TEST_CASE("k = 0 gives the bias alone") {
   const std::vector<float> bias{1.0f, -2.0f, 3.0f};
   std::vector<float> c(6, 9.0f);
-  const packed_weights<arch> packed(nullptr, 3, 0, 0);
+  const packed_weights packed(arch{}, nullptr, 3, 0, 0);
   gemm(arch{}, 2, nullptr, 0, packed, c.data(), 3, {bias.data(), {activation::relu}});
   CHECK(c == std::vector<float>{1, 0, 3, 1, 0, 3});
 }
@@ -57,7 +57,7 @@ TEST_CASE("packed gemm agrees with Eigen's product at a ViT shape") {
   const auto a = admn::test::uniform(m * k, -1.0f, 1.0f, 8);
   const auto w = admn::test::uniform(n * k, -0.05f, 0.05f, 9);
   std::vector<float> got(m * n), eigen(m * n);
-  gemm(arch{}, m, a.data(), k, packed_weights<arch>(w.data(), n, k, k), got.data(), n, {});
+  gemm(arch{}, m, a.data(), k, packed_weights(arch{}, w.data(), n, k, k), got.data(), n, {});
   admn::as_matrix(eigen.data(), m, n, n).noalias() =
       admn::as_matrix(a.data(), m, k, k) * admn::as_matrix(w.data(), n, k, k).transpose();
   CHECK(admn::test::relative_error(got, eigen) <= 1e-6);
@@ -68,7 +68,7 @@ TEST_CASE("a row's result does not depend on the batch it is in or on the thread
   const auto a = admn::test::uniform(m * k, -1.0f, 1.0f, 5);
   const auto w = admn::test::uniform(n * k, -0.05f, 0.05f, 6);
   const auto bias = admn::test::uniform(n, -1.0f, 1.0f, 7);
-  const packed_weights<arch> packed(w.data(), n, k, k);
+  const packed_weights packed(arch{}, w.data(), n, k, k);
   const gemm_epilogue e{bias.data(), {activation::gelu_erf}};
   std::vector<float> one(m * n), two(m * n), alone(n);
   with_threads(1, [&] { gemm(arch{}, m, a.data(), k, packed, one.data(), n, e); });
@@ -82,7 +82,7 @@ TEST_CASE("a row's result does not depend on the batch it is in or on the thread
 
 TEST_CASE("packed weights read back exactly") {
   const auto w = admn::test::uniform(37 * 5, -1.0f, 1.0f, 10);
-  const packed_weights<arch> packed(w.data(), 37, 5, 5);
+  const packed_weights packed(arch{}, w.data(), 37, 5, 5);
   for (std::size_t j = 0; j < 37; ++j)
     for (std::size_t p = 0; p < 5; ++p) CHECK(packed.weight(j, p) == w[j * 5 + p]);
 }

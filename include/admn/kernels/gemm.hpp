@@ -80,7 +80,8 @@ struct packed_panels {
 };
 
 // Packs W[j][p] = w[j·ldw + p] (W n×k, row-major, as nn.Linear stores it) into `out`
-// (packed_panels<Arch>::floats(n, k) floats, 64-byte aligned).
+// (packed_panels<Arch>::floats(n, k) floats, 64-byte aligned). (packed_weights packs the
+// same layout for a panel width known at run time.)
 template <class Arch>
 void pack_rows(const float* w, std::size_t n, std::size_t k, std::size_t ldw, float* out) noexcept {
   constexpr std::size_t P = gemm_tile<Arch>::panel;
@@ -109,34 +110,51 @@ void pack_columns(const float* v, std::size_t n, std::size_t k, std::size_t ldv,
 // Column panels one task packs at load time (a 3072 × 768 weight: 24 tasks).
 inline constexpr std::size_t pack_panels_per_task = 4;
 
-// W (n×k, row stride ldw) re-laid out once for the micro-kernel of `Arch`, owned.
-template <class Arch = default_arch>
+// W (n×k, row stride ldw) re-laid out once, owned: ⌈n/panel⌉ panels of `panel` columns,
+// k-major, zero-padded. The panel width is the micro-kernel's (gemm_tile<Arch>::panel: 32
+// on AVX-512, 16 on AVX2, 8 on SSE2), fixed at pack time: the layers pack for the kernel
+// table they multiply with (kernels::active().gemm_panel), the templates check it.
 class packed_weights {
  public:
-  static constexpr std::size_t panel = gemm_tile<Arch>::panel;
-
   packed_weights() = default;
-  // Packs in parallel, `pack_panels_per_task` panels per task (pure data movement: the
-  // result does not depend on the thread count).
-  packed_weights(const float* w, std::size_t n, std::size_t k, std::size_t ldw)
-      : n_(n), k_(k), data_(shape{packed_panels<Arch>::floats(n, k)}) {
-    for_each_chunk(packed_panels<Arch>::count(n), pack_panels_per_task, [&](std::size_t p0, std::size_t p1) {
-      const std::size_t col = p0 * panel, cols = std::min(n, p1 * panel) - col;
-      pack_rows<Arch>(w + col * ldw, cols, k, ldw, data_.data() + p0 * k * panel);
+  // Packs for panels of `panel` columns, in parallel, `pack_panels_per_task` panels per task
+  // (pure data movement: the result does not depend on the thread count).
+  packed_weights(std::size_t panel, const float* w, std::size_t n, std::size_t k, std::size_t ldw)
+      : panel_(panel), n_(n), k_(k), data_(shape{(n + panel - 1) / panel * k * panel}) {
+    ADMN_ASSERT(panel > 0);
+    for_each_chunk(panel_count(), pack_panels_per_task, [&](std::size_t p0, std::size_t p1) {
+      for (std::size_t p = p0; p < p1; ++p)
+        for (std::size_t kk = 0; kk < k; ++kk)
+          for (std::size_t j = 0; j < panel; ++j) {
+            const std::size_t col = p * panel + j;
+            data_.data()[(p * k + kk) * panel + j] = col < n ? w[col * ldw + kk] : 0.0f;
+          }
     });
   }
+  // Packs for the micro-kernel of `Arch`.
+  template <class Arch>
+  packed_weights(Arch, const float* w, std::size_t n, std::size_t k, std::size_t ldw)
+      : packed_weights(gemm_tile<Arch>::panel, w, n, k, ldw) {}
 
+  [[nodiscard]] std::size_t panel() const noexcept { return panel_; }
   [[nodiscard]] std::size_t n() const noexcept { return n_; }
   [[nodiscard]] std::size_t k() const noexcept { return k_; }
-  [[nodiscard]] std::size_t panel_count() const noexcept { return panels().panel_count(); }
-  [[nodiscard]] packed_panels<Arch> panels() const noexcept { return {data_.data(), n_, k_}; }
+  [[nodiscard]] std::size_t panel_count() const noexcept {
+    return panel_ == 0 ? 0 : (n_ + panel_ - 1) / panel_;
+  }
+  // The panels as the micro-kernel of `Arch` reads them; the weights must be packed for it.
+  template <class Arch>
+  [[nodiscard]] packed_panels<Arch> panels() const noexcept {
+    ADMN_ASSERT(panel_ == packed_panels<Arch>::panel);
+    return {data_.data(), n_, k_};
+  }
   // W[j][p] back from the panels (for inspection and model transforms).
   [[nodiscard]] float weight(std::size_t j, std::size_t p) const noexcept {
-    return panels().at(j / panel, p)[j % panel];
+    return data_.data()[(j / panel_ * k_ + p) * panel_ + j % panel_];
   }
 
  private:
-  std::size_t n_ = 0, k_ = 0;
+  std::size_t panel_ = 0, n_ = 0, k_ = 0;
   tensor data_;
 };
 
@@ -294,11 +312,11 @@ void gemm_task(std::size_t m, const float* a, std::size_t lda, const packed_pane
 // C (m × w.n(), row stride ldc) = epilogue(A (m × w.k(), row stride lda) · Wᵀ + b),
 // the (row block, panel group) tasks spread over the threads.
 template <class Arch>
-void gemm(Arch, std::size_t m, const float* a, std::size_t lda, const packed_weights<Arch>& w, float* c,
+void gemm(Arch, std::size_t m, const float* a, std::size_t lda, const packed_weights& w, float* c,
           std::size_t ldc, const gemm_epilogue& e) {
   ADMN_ASSERT(!(e.accumulate && e.act.kind != activation::none));
   if (m == 0 || w.n() == 0) return;
-  const packed_panels<Arch> panels = w.panels();
+  const packed_panels<Arch> panels = w.panels<Arch>();
   const detail::gemm_blocking<Arch> b(m, panels.panel_count());
   for_each_chunk(b.row_blocks * b.groups, 1, [&](std::size_t t0, std::size_t t1) {
     for (std::size_t t = t0; t < t1; ++t) detail::gemm_task<Arch>(m, a, lda, panels, c, ldc, e, b, t);

@@ -96,7 +96,8 @@ inline constexpr std::size_t gemm_bf16_depth_pairs = 128;
 namespace detail {
 
 // A rows [0, rows) × k in [k0, k1) → bf16 pairs, `stride` words per row, the odd
-// tail's high half zero.
+// tail's high half zero. (A template on Arch: each level's kernels get their own copy.)
+template <class Arch>
 inline void to_bf16_pairs(const float* a, std::size_t lda, std::size_t rows, std::size_t k0, std::size_t k1,
                           std::uint32_t* out, std::size_t stride) noexcept {
   const std::size_t n = k1 - k0;
@@ -179,7 +180,7 @@ void gemm(Arch, std::size_t m, const float* a, std::size_t lda, const packed_wei
       const bool first = kb == 0, last = kb + 1 == blocks;
       for (std::size_t i = 0; i < m; i += R) {
         const std::size_t rows = std::min(R, m - i);
-        detail::to_bf16_pairs(a + i * lda, lda, rows, 2 * q0, std::min(k, 2 * q1), tile.data(), D);
+        detail::to_bf16_pairs<Arch>(a + i * lda, lda, rows, 2 * q0, std::min(k, 2 * q1), tile.data(), D);
         for (std::size_t p = p0; p < p1; ++p) {
           const std::size_t col = p * P, cols = std::min(P, n - col);
           detail::gemm_bf16_rows<Arch, R>(rows, tile.data(), D, w.at(p, q0), c + i * ldc + col, ldc, cols,

@@ -210,7 +210,9 @@ constexpr std::size_t int8_stride(std::size_t k) noexcept {
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 // Rows [0, rows) of A (row stride lda, k columns) → u8 = q + 128 at out + r·stride
-// (padding to whole quads: 128, i.e. q = 0), scales[r] = s_a.
+// (padding to whole quads: 128, i.e. q = 0), scales[r] = s_a. A template on Arch although
+// its code depends on the build's flags only: each level's kernels get their own copy.
+template <class Arch>
 inline void quantize_rows_u8(const float* a, std::size_t lda, std::size_t rows, std::size_t k,
                              std::uint8_t* out, std::size_t stride, float* scales) noexcept {
   const std::size_t padded = packed_weights_int8::quads(k) * 4;
@@ -364,7 +366,9 @@ inline void int8_rows(std::size_t rows, const std::uint8_t* a, std::size_t strid
 #endif
 
 // How an int8 product is cut into tasks: (row block, panel group) pairs; each row
-// tile of a row block is quantised once per task.
+// tile of a row block is quantised once per task. (A template on Arch only so that each
+// level's kernels get their own copy: kernels/isa/table.ipp.)
+template <class Arch>
 struct gemm_int8_blocking {
   std::size_t tile_rows, row_block, row_blocks, group, groups;
 
@@ -393,7 +397,7 @@ void gemm(Arch, std::size_t m, const float* a, std::size_t lda, const packed_wei
           std::size_t ldc, const gemm_epilogue& e) {
   ADMN_ASSERT(!(e.accumulate && e.act.kind != activation::none));
   if (m == 0 || w.n() == 0) return;
-  const detail::gemm_int8_blocking b(m, w.k(), w.panel_count());
+  const detail::gemm_int8_blocking<Arch> b(m, w.k(), w.panel_count());
   const std::size_t stride = detail::int8_stride(w.k());
   for_each_chunk(b.row_blocks * b.groups, 1, [&](std::size_t t0, std::size_t t1) {
     alignas(64) std::array<std::uint8_t, int8_tile_bytes> tile;
@@ -403,7 +407,7 @@ void gemm(Arch, std::size_t m, const float* a, std::size_t lda, const packed_wei
       const std::size_t p0 = t % b.groups * b.group, p1 = std::min(w.panel_count(), p0 + b.group);
       for (std::size_t i = r0; i < r1; i += b.tile_rows) {
         const std::size_t rows = std::min(b.tile_rows, r1 - i);
-        detail::quantize_rows_u8(a + i * lda, lda, rows, w.k(), tile.data(), stride, scales.data());
+        detail::quantize_rows_u8<Arch>(a + i * lda, lda, rows, w.k(), tile.data(), stride, scales.data());
         for (std::size_t p = p0; p < p1; ++p)
           detail::int8_rows<Arch, 12>(rows, tile.data(), stride, scales.data(), w, p, c + i * ldc, ldc, e);
       }

@@ -36,12 +36,14 @@ enum class precision { fp32, bf16, int8 };
 }
 
 // Whether this translation unit was compiled for AVX512-BF16 (-march=native on a CPU
-// that has it, e.g. through the admn::native CMake target). int8 needs nothing: it
+// that has it, e.g. through the admn::native CMake target): the kernel templates called
+// here run bf16. The layers ask their kernel table instead (kernel_table::bf16: with
+// admn_add_kernels, whether the level chosen at run time has it). int8 needs nothing: it
 // runs everywhere (VNNI when compiled for it, an exact integer fallback otherwise).
 inline constexpr bool bf16_available = ADMN_HAS_AVX512_BF16 != 0;
 
-// Throws config_error [admn.config.precision] when `p` cannot run in this build
-// (only bf16 without AVX512-BF16).
+// Throws config_error [admn.config.precision] when `p` cannot run in this translation
+// unit's build (only bf16 without AVX512-BF16); kernels/dispatch.hpp has the table's check.
 inline void require_available(precision p) {
   if (p == precision::bf16 && !bf16_available)
     throw config_error("admn.config.precision",

@@ -58,3 +58,17 @@ template <class Arch>
 }
 
 }  // namespace admn::kernels::detail
+
+namespace admn::kernels {
+
+// y[i] += x[i] for i < n (one rounding per element, SIMD or not).
+template <class Arch>
+void add(Arch, const float* x, float* y, std::size_t n) noexcept {
+  using batch = float_batch<Arch>;
+  std::size_t i = 0;
+  for (; i + batch::size <= n; i += batch::size)
+    (batch::load_unaligned(y + i) + batch::load_unaligned(x + i)).store_unaligned(y + i);
+  for (; i < n; ++i) y[i] += x[i];
+}
+
+}  // namespace admn::kernels

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <admn/error.hpp>
+#include <admn/kernels/kernel_table.hpp>
 #include <admn/kernels/simd.hpp>
 
 #include <algorithm>
@@ -367,8 +368,10 @@ class resize_plan {
       if (!rows_.identity()) detail::resize_columns(arch, rows_, wide, cols_.out, yc);
     }
   }
-  void run(const float* x, std::size_t channels, float* y, float* scratch) const noexcept {
-    run(default_arch{}, x, channels, y, scratch);
+  // The same through the kernel table (kernels::active(): the run-time chosen level under
+  // ADMN_DISPATCH). Throws as active() when ADMN_ISA is bad.
+  void run(const float* x, std::size_t channels, float* y, float* scratch) const {
+    active().resize(*this, x, channels, y, scratch);
   }
 
  private:
@@ -378,3 +381,6 @@ class resize_plan {
 };
 
 }  // namespace admn::kernels
+
+// active()'s definition (it includes this header first).
+#include <admn/kernels/dispatch.hpp>

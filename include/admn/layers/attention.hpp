@@ -9,6 +9,7 @@
 #pragma once
 
 #include <admn/kernels/attention.hpp>
+#include <admn/kernels/dispatch.hpp>
 #include <admn/layers/linear.hpp>
 #include <admn/tensor/workspace.hpp>
 
@@ -69,8 +70,9 @@ class multi_head_attention {
   [[nodiscard]] std::size_t workspace_floats(std::size_t batch, std::size_t tokens) const noexcept {
     const std::size_t rows = batch * tokens;
     return workspace::rounded(rows * 3 * inner()) + workspace::rounded(rows * inner()) +
-           workspace::rounded(batch * heads() *
-                              workspace::rounded(kernels::attention_scratch_floats(head_shape(tokens))));
+           workspace::rounded(
+               batch * heads() *
+               workspace::rounded(kernels::active().attention_scratch_floats(head_shape(tokens))));
   }
 
   // y = attention(x) (or y += … when accumulate). x, y: (batch·tokens) × dim,
@@ -83,13 +85,13 @@ class multi_head_attention {
     const mutable_view qkv = ws.take(shape{rows, 3 * inner()});
     const mutable_view heads_out = ws.take(shape{rows, inner()});
     const kernels::attention_shape s = head_shape(tokens);
-    const std::size_t per_head = workspace::rounded(kernels::attention_scratch_floats(s));
+    const std::size_t per_head = workspace::rounded(kernels::active().attention_scratch_floats(s));
     float* scratch = ws.take(batch * heads() * per_head);
     qkv_.forward(x, qkv);
     kernels::for_each_chunk(batch * heads(), 1, [&](std::size_t task, std::size_t) {
       const std::size_t b = task / heads(), h = task % heads();
-      kernels::attention_head(kernels::default_arch{}, s, qkv.data() + b * tokens * 3 * inner(), h,
-                              heads_out.data() + b * tokens * inner(), scratch + task * per_head);
+      kernels::active().attention_head(s, qkv.data() + b * tokens * 3 * inner(), h,
+                                       heads_out.data() + b * tokens * inner(), scratch + task * per_head);
     });
     out_.forward(heads_out, y, {}, accumulate);
   }

@@ -11,6 +11,7 @@
 #include <admn/error.hpp>
 #include <admn/io/weight_source.hpp>
 #include <admn/kernels/batch_norm.hpp>
+#include <admn/kernels/dispatch.hpp>
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/view.hpp>
 
@@ -96,8 +97,8 @@ class batch_norm2d {
     const std::size_t batch = x.rank() == 4 ? x.extent(0) : 1;
     const std::size_t spatial = x.extent(x.rank() - 2) * x.extent(x.rank() - 1);
     for (std::size_t n = 0; n < batch; ++n)
-      kernels::batch_norm(kernels::default_arch{}, x.data() + n * channels() * spatial, channels(), spatial,
-                          scale_.data(), shift_.data(), y.data() + n * channels() * spatial, relu_);
+      kernels::active().batch_norm(x.data() + n * channels() * spatial, channels(), spatial, scale_.data(),
+                                   shift_.data(), y.data() + n * channels() * spatial, relu_);
   }
 
  private:

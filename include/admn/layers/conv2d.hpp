@@ -10,6 +10,7 @@
 #include <admn/error.hpp>
 #include <admn/io/weight_source.hpp>
 #include <admn/kernels/conv2d.hpp>
+#include <admn/kernels/dispatch.hpp>
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/view.hpp>
 #include <admn/tensor/workspace.hpp>
@@ -96,8 +97,9 @@ class conv2d {
         .epilogue = config_.relu ? kernels::conv2d_epilogue::relu : kernels::conv2d_epilogue::none,
         .algorithm = config_.algorithm};
     for (std::size_t n = 0; n < batch; ++n)
-      kernels::conv2d(kernels::default_arch{}, s, x.data() + n * s.input_size(), weight_.data(),
-                      bias_ ? bias_->data() : nullptr, y.data() + n * s.output_size(), scratch, options);
+      kernels::active().conv2d(s, x.data() + n * s.input_size(), weight_.data(),
+                               bias_ ? bias_->data() : nullptr, y.data() + n * s.output_size(), scratch,
+                               options);
   }
 
  private:

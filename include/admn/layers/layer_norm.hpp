@@ -6,6 +6,7 @@
 
 #include <admn/error.hpp>
 #include <admn/io/weight_source.hpp>
+#include <admn/kernels/dispatch.hpp>
 #include <admn/kernels/layer_norm.hpp>
 #include <admn/kernels/parallel.hpp>
 #include <admn/tensor/tensor.hpp>
@@ -43,10 +44,11 @@ class layer_norm {
   void forward(const_view x, mutable_view y) const {
     ADMN_ASSERT(x.rank() == 2 && y.rank() == 2 && x.extent(1) == dim() && y.extent(1) == dim());
     const std::size_t xs = static_cast<std::size_t>(x.stride(0)), ys = static_cast<std::size_t>(y.stride(0));
+    const auto layer_norm_kernel = kernels::active().layer_norm;
     // Rows are independent, so any split gives identical results.
     kernels::for_each_chunk(x.extent(0), rows_per_task, [&](std::size_t r0, std::size_t r1) {
-      kernels::layer_norm(kernels::default_arch{}, {r1 - r0, dim(), xs, ys}, x.data() + r0 * xs,
-                          gamma_.data(), beta_.data(), eps_, y.data() + r0 * ys);
+      layer_norm_kernel(kernels::row_layout{r1 - r0, dim(), xs, ys}, x.data() + r0 * xs, gamma_.data(),
+                        beta_.data(), eps_, y.data() + r0 * ys);
     });
   }
 

@@ -11,6 +11,7 @@
 
 #include <admn/error.hpp>
 #include <admn/io/weight_source.hpp>
+#include <admn/kernels/dispatch.hpp>
 #include <admn/kernels/gemm.hpp>
 #include <admn/kernels/gemm_bf16.hpp>
 #include <admn/kernels/gemm_int8.hpp>
@@ -22,6 +23,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <variant>
 
 namespace admn::layers {
@@ -37,8 +39,9 @@ struct linear_spec {
 class linear {
  public:
   // weight (out, in); bias (out) or none. Throws shape_error [admn.linear.shape], and
-  // config_error [admn.config.precision] for bf16 in a build without AVX512-BF16
-  // or int8 with more than kernels::int8_max_k inputs.
+  // config_error [admn.config.precision] for bf16 when the kernels in use (kernels::active())
+  // have no AVX512-BF16, or int8 with more than kernels::int8_max_k inputs. The weights are
+  // packed for the kernel table in use.
   linear(const tensor& weight, std::optional<tensor> bias,
          kernels::precision precision = kernels::precision::fp32)
       : linear(pack(weight, precision), std::move(bias)) {}
@@ -85,18 +88,25 @@ class linear {
   void forward(const_view x, mutable_view y, kernels::activation_fn act = {}, bool accumulate = false) const {
     ADMN_ASSERT(x.rank() == 2 && y.rank() == 2 && x.extent(0) == y.extent(0));
     ADMN_ASSERT(x.extent(1) == in_features() && y.extent(1) == out_features());
+    const kernels::kernel_table& k = kernels::active();
+    const kernels::gemm_epilogue e{bias_ ? bias_->data() : nullptr, act, accumulate};
+    const auto lda = static_cast<std::size_t>(x.stride(0)), ldc = static_cast<std::size_t>(y.stride(0));
     std::visit(
         [&](const auto& packed) {
-          kernels::gemm(kernels::default_arch{}, x.extent(0), x.data(), static_cast<std::size_t>(x.stride(0)),
-                        packed, y.data(), static_cast<std::size_t>(y.stride(0)),
-                        {bias_ ? bias_->data() : nullptr, act, accumulate});
+          using type = std::decay_t<decltype(packed)>;
+          if constexpr (std::is_same_v<type, kernels::packed_weights_bf16>)
+            k.gemm_bf16(x.extent(0), x.data(), lda, packed, y.data(), ldc, e);
+          else if constexpr (std::is_same_v<type, kernels::packed_weights_int8>)
+            k.gemm_int8(x.extent(0), x.data(), lda, packed, y.data(), ldc, e);
+          else
+            k.gemm(x.extent(0), x.data(), lda, packed, y.data(), ldc, e);
         },
         packed_);
   }
 
  private:
   using packed =
-      std::variant<kernels::packed_weights<>, kernels::packed_weights_bf16, kernels::packed_weights_int8>;
+      std::variant<kernels::packed_weights, kernels::packed_weights_bf16, kernels::packed_weights_int8>;
 
   linear(packed weights, std::optional<tensor> bias) : packed_(std::move(weights)), bias_(std::move(bias)) {
     if (bias_ && !(bias_->shape() == shape{out_features()}))
@@ -110,16 +120,17 @@ class linear {
     return pack(weight.data(), weight.shape()[0], weight.shape()[1], precision);
   }
 
-  // Config error [admn.config.precision] for bf16 in a build without AVX512-BF16, or int8
-  // with more than kernels::int8_max_k inputs.
+  // Config error [admn.config.precision] for bf16 when the kernels in use have no AVX512-BF16,
+  // or int8 with more than kernels::int8_max_k inputs.
   static packed pack(const float* w, std::size_t out, std::size_t in, kernels::precision precision) {
-    kernels::require_available(precision);
+    const kernels::kernel_table& k = kernels::active();
+    kernels::require_available(precision, k);
     if (out == 0 || in == 0)
       throw shape_error("admn.linear.shape", "weight must have at least one row and column, got [" +
                                                  std::to_string(out) + "," + std::to_string(in) + "]");
     if (precision == kernels::precision::bf16) return kernels::packed_weights_bf16(w, out, in, in);
     if (precision == kernels::precision::int8) return kernels::packed_weights_int8(w, out, in, in);
-    return kernels::packed_weights<>(w, out, in, in);
+    return kernels::packed_weights(k.gemm_panel, w, out, in, in);
   }
 
   packed packed_;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <admn/error.hpp>
+#include <admn/kernels/dispatch.hpp>
 #include <admn/kernels/pooling.hpp>
 #include <admn/tensor/view.hpp>
 #include <admn/tensor/workspace.hpp>
@@ -47,8 +48,7 @@ class max_pool2d {
                         "max_pool2d " + s.describe() + ": input " + x.shape().to_string() + " and output " +
                             y.shape().to_string() + " do not match (both contiguous, rank 3 or 4)");
     for (std::size_t n = 0; n < batch; ++n)
-      kernels::max_pool2d(kernels::default_arch{}, s, x.data() + n * s.input_size(),
-                          y.data() + n * s.output_size(), scratch);
+      kernels::active().max_pool2d(s, x.data() + n * s.input_size(), y.data() + n * s.output_size(), scratch);
   }
 
  private:

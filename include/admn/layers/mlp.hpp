@@ -17,6 +17,7 @@
 
 #include <admn/error.hpp>
 #include <admn/kernels/activation.hpp>
+#include <admn/kernels/dispatch.hpp>
 #include <admn/kernels/parallel.hpp>
 #include <admn/layers/linear.hpp>
 #include <admn/tensor/workspace.hpp>
@@ -161,8 +162,8 @@ class mlp {
     const mutable_view hidden = ws.take(shape{x.extent(0), hidden_features()});
     if (slopes_) {
       fc1_.forward(x, hidden);
-      kernels::prelu_channels(kernels::default_arch{}, hidden.data(), hidden.extent(0), hidden.extent(1),
-                              static_cast<std::size_t>(hidden.stride(0)), slopes_->data());
+      kernels::active().prelu_channels(hidden.data(), hidden.extent(0), hidden.extent(1),
+                                       static_cast<std::size_t>(hidden.stride(0)), slopes_->data());
     } else {
       fc1_.forward(x, hidden, act_);
     }

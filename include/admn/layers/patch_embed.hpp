@@ -8,6 +8,7 @@
 
 #include <admn/error.hpp>
 #include <admn/io/weight_source.hpp>
+#include <admn/kernels/dispatch.hpp>
 #include <admn/kernels/gemm.hpp>
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/workspace.hpp>
@@ -34,7 +35,8 @@ class patch_embed {
     patch_h_ = s[2];
     patch_w_ = s[3];
     // The conv weight flattened to (dim, C·ph·pw) is the GEMM's W.
-    packed_ = kernels::packed_weights<>(weight.data(), s[0], s[1] * s[2] * s[3], s[1] * s[2] * s[3]);
+    packed_ = kernels::packed_weights(kernels::active().gemm_panel, weight.data(), s[0], s[1] * s[2] * s[3],
+                                      s[1] * s[2] * s[3]);
   }
 
   static patch_embed load(const io::weight_source& w) {
@@ -76,12 +78,12 @@ class patch_embed {
         for (std::size_t ky = 0; ky < patch_h(); ++ky, row += patch_w())
           std::memcpy(row, image + (c * h + y0 + ky) * w + x0, patch_w() * sizeof(float));
     }
-    kernels::gemm(kernels::default_arch{}, count, columns, patch_size(), packed_, tokens.data(),
-                  static_cast<std::size_t>(tokens.stride(0)), {bias_.data()});
+    kernels::active().gemm(count, columns, patch_size(), packed_, tokens.data(),
+                           static_cast<std::size_t>(tokens.stride(0)), {bias_.data()});
   }
 
  private:
-  kernels::packed_weights<> packed_;
+  kernels::packed_weights packed_;
   tensor bias_;
   std::size_t channels_ = 0, patch_h_ = 0, patch_w_ = 0;
 };

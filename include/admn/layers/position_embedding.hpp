@@ -10,6 +10,7 @@
 
 #include <admn/error.hpp>
 #include <admn/io/weight_source.hpp>
+#include <admn/kernels/dispatch.hpp>
 #include <admn/kernels/posenc.hpp>
 #include <admn/kernels/reduce.hpp>
 #include <admn/tensor/tensor.hpp>
@@ -24,18 +25,10 @@ namespace detail {
 
 // x (batch·tokens × dim, contiguous rows) += table (tokens × dim) for each sequence.
 inline void add_per_sequence(const tensor& table, mutable_view x, std::size_t batch) {
-  using arch = kernels::default_arch;
-  using batch_t = kernels::float_batch<arch>;
   const std::size_t count = table.size();
   ADMN_ASSERT(x.extent(0) * x.extent(1) == batch * count);
-  for (std::size_t b = 0; b < batch; ++b) {
-    float* seq = x.data() + b * count;
-    const float* add = table.data();
-    std::size_t i = 0;
-    for (; i + batch_t::size <= count; i += batch_t::size)
-      (batch_t::load_unaligned(seq + i) + batch_t::load_aligned(add + i)).store_unaligned(seq + i);
-    for (; i < count; ++i) seq[i] += add[i];
-  }
+  const auto add = kernels::active().add;
+  for (std::size_t b = 0; b < batch; ++b) add(table.data(), x.data() + b * count, count);
 }
 
 }  // namespace detail
