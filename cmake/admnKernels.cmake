@@ -13,14 +13,20 @@ if(NOT DEFINED ADMN_KERNELS_SOURCE_DIR)
 endif()
 set_property(GLOBAL PROPERTY ADMN_KERNELS_SOURCE_DIR "${ADMN_KERNELS_SOURCE_DIR}")
 
-# The levels and their compiler flags (GCC and Clang spellings).
-set(ADMN_ISA_LEVELS sse2 avx2 avx512 avx512_bf16)
-set(ADMN_ISA_FLAGS_sse2 "")
-set(ADMN_ISA_FLAGS_avx2 -mavx2 -mfma)
-set(ADMN_ISA_FLAGS_avx512 -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma)
-set(ADMN_ISA_FLAGS_avx512_bf16 ${ADMN_ISA_FLAGS_avx512} -mavx512bf16 -mavx512vnni)
+# The levels and their compiler flags (GCC and Clang spellings): ADMN_ISA_LEVELS and
+# ADMN_ISA_FLAGS_<level> in the calling scope (a macro: the function below needs them too, called
+# from a directory that may not see the scope this file was included in).
+macro(admn_isa_levels)
+  set(ADMN_ISA_LEVELS sse2 avx2 avx512 avx512_bf16)
+  set(ADMN_ISA_FLAGS_sse2 "")
+  set(ADMN_ISA_FLAGS_avx2 -mavx2 -mfma)
+  set(ADMN_ISA_FLAGS_avx512 -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma)
+  set(ADMN_ISA_FLAGS_avx512_bf16 ${ADMN_ISA_FLAGS_avx512} -mavx512bf16 -mavx512vnni)
+endmacro()
+admn_isa_levels()
 
 function(admn_add_kernels target)
+  admn_isa_levels()
   if(NOT TARGET admn_isa_sse2)
     get_property(dir GLOBAL PROPERTY ADMN_KERNELS_SOURCE_DIR)
     foreach(level IN LISTS ADMN_ISA_LEVELS)
