@@ -3,6 +3,7 @@
 #   tools/deps.sh            build + test dependencies
 #   tools/deps.sh reference  + python3-torch/torchaudio/opencv/numpy (regenerating golden files)
 #   tools/deps.sh fuzz       + clang and its sanitizer/fuzzer runtime
+#   tools/deps.sh sanitizers + the same (tools/test.sh --sanitizers builds with clang)
 #   tools/deps.sh plot       + gnuplot
 #   tools/deps.sh demo       + torch, numpy, scikit-learn, espeak-ng, OpenBLAS (training the digits demo)
 #   tools/deps.sh peers      + libtorch, OpenBLAS, torch, onnx, node and npm (tools/bench-peers.sh)
@@ -14,7 +15,7 @@ packages=(cmake make g++ libeigen3-dev libxsimd-dev xtl-dev libtbb-dev nlohmann-
 for group in "$@"; do
   case "$group" in
     reference) packages+=(python3 python3-numpy python3-torch python3-torchaudio python3-opencv) ;;
-    fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
+    fuzz | sanitizers) packages+=(clang-14 libclang-rt-14-dev) ;;
     plot) packages+=(gnuplot-nox) ;;
     # OpenBLAS: without it Debian's torch runs on the reference BLAS, far too slow for training.
     demo) packages+=(python3 python3-numpy python3-torch python3-sklearn espeak-ng libopenblas0-pthread) ;;
@@ -25,7 +26,7 @@ for group in "$@"; do
       # nodesource's nodejs bundles npm and conflicts with Debian's npm package.
       command -v npm >/dev/null || packages+=(npm)
       ;;
-    *) echo "tools/deps.sh: unknown group '$group' (reference, fuzz, plot, demo, peers)" >&2; exit 2 ;;
+    *) echo "tools/deps.sh: unknown group '$group' (reference, fuzz, sanitizers, plot, demo, peers)" >&2; exit 2 ;;
   esac
 done
 
