@@ -80,7 +80,8 @@ TEST_CASE("GTDM: 3·L·1.454 + 0.98 GMAC (27.2, 35.9, 53.3, 70.8), 105.4 without
   CHECK(gmac(t.modalities[0].embed + t.modalities[1].embed + t.fusion_head, 0.7206));
   CHECK(gmac(t.controller + t.modalities[0].embed + t.modalities[1].embed + t.fusion_head, 0.98, 2));
   for (const auto& [layers, figure] : {std::pair{6, 27.2}, {8, 35.9}, {12, 53.3}, {16, 70.8}}) {
-    CAPTURE(layers);
+    const auto& layers_ = layers;  // clang 14: no structured binding in a lambda
+    CAPTURE(layers_);
     CHECK(gmac(t.budget_cost(layers), figure, 1));
     CHECK(t.budget_cost(layers, ad::bound::lower) == t.budget_cost(layers));  // equal modalities
   }

@@ -125,7 +125,8 @@ TEST_CASE("bad profile files are rejected with their ids") {
       {replaced("\"modalities\": [", "\"modalities\": 3, \"x\": ["), "[admn.profile.value]"},
   };
   for (const auto& [text, id] : bad) {
-    CAPTURE(text);
+    const auto& text_ = text;  // clang 14: no structured binding in a lambda
+    CAPTURE(text_);
     CHECK_THROWS_WITH_AS((void)admn::profiling::latency_profile::from_json(text), doctest::Contains(id),
                          admn::format_error);
   }

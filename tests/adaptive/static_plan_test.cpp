@@ -70,7 +70,8 @@ TEST_CASE("the --plan text form parses, resolves and prints back") {
       {"0;", "0;"},
   };
   for (const auto& [text, resolved] : cases) {
-    CAPTURE(text);
+    const auto& text_ = text;  // clang 14: no structured binding in a lambda
+    CAPTURE(text_);
     const ad::static_plan p = ad::static_plan::parse(text);
     CHECK(p.to_string() == text);
     CHECK(ad::static_plan::parse(p.to_string()) == p);
@@ -104,7 +105,8 @@ TEST_CASE("bad --plan texts are rejected with their ids") {
       {"ALL", "[admn.plan.parse]"},      {"first:99999999999999999999999", "[admn.plan.parse]"},
   };
   for (const auto& [text, id] : syntax) {
-    CAPTURE(text);
+    const auto& text_ = text;  // clang 14: no structured binding in a lambda
+    CAPTURE(text_);
     CHECK_THROWS_WITH_AS((void)ad::static_plan::parse(text), doctest::Contains(id), admn::argument_error);
   }
   CHECK_THROWS_WITH_AS((void)ad::parse_plan("first:13", two_vit_b_depths),

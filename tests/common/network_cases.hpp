@@ -63,7 +63,8 @@ inline void check_network_cases(const std::string& model_path, const std::string
           check_close(result.controller_logits, cases.load(c + ".controller_logits"));
           check_close(result.qoi, cases.load(c + ".qoi"));
           for (const auto& [name, value] : result.outputs) {
-            CAPTURE(name);
+            const auto& name_ = name;  // clang 14: no structured binding in a lambda
+            CAPTURE(name_);
             check_close(value, cases.load(c + "." + name), tolerance);
           }
           return 0;

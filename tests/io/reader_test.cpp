@@ -256,7 +256,8 @@ TEST_CASE("reader: to_f32 rejects unsupported dtypes and wrong output sizes") {
   for (const auto& [type, shape, bytes] :
        {std::tuple{"C64", "[1]", 8}, std::tuple{"F4", "[2]", 1}, std::tuple{"F6_E2M3", "[4]", 3},
         std::tuple{"F6_E3M2", "[4]", 3}}) {
-    INFO(type);
+    const auto& type_ = type;  // clang 14: no structured binding in a lambda
+    INFO(type_);
     const auto f = safetensors_file::from_bytes(single(type, shape, std::vector<std::byte>(bytes)));
     std::vector<float> out(f.info("t").element_count());
     try {

@@ -19,7 +19,8 @@ TEST_CASE("max_pool2d equals torch F.max_pool2d ((3,3) and (3,6), floor mode)") 
   const std::pair<const char*, std::pair<std::size_t, std::size_t>> cases[] = {{"pool.y3", {3, 3}},
                                                                                {"pool.y36", {3, 6}}};
   for (const auto& [name, kernel] : cases) {
-    CAPTURE(name);
+    const auto& name_ = name;  // clang 14: no structured binding in a lambda
+    CAPTURE(name_);
     const admn::tensor expected = f.get(name);
     const admn::layers::max_pool2d pool({.channels = x.shape()[1],
                                          .in_h = x.shape()[2],

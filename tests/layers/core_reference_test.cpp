@@ -50,7 +50,8 @@ TEST_CASE("softmax and activations equal torch") {
       {"relu", {activation::relu}},
       {"leaky_relu", {activation::leaky_relu, 0.01f}}};
   for (const auto& [name, fn] : cases) {
-    CAPTURE(name);
+    const auto& name_ = name;  // clang 14: no structured binding in a lambda
+    CAPTURE(name_);
     tensor x = g.get("x");
     admn::kernels::activate(admn::kernels::default_arch{}, fn, x.data(), x.size());
     check_close(x, g.get(name), 1e-6);

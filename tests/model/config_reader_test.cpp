@@ -95,7 +95,8 @@ TEST_CASE("admn.config names activations and precisions by their command-line na
                                                                {"gelu_tanh", k::activation::gelu_tanh},
                                                                {"prelu", k::activation::prelu}};
   for (const auto& [name, kind] : activations) {
-    CAPTURE(name);
+    const auto& name_ = name;  // clang 14: no structured binding in a lambda
+    CAPTURE(name_);
     const auto c = parse(std::string(R"({"modalities": {"depth": {"activation": ")") + name + "\"}}}");
     CHECK(c.modalities[2].mlp_activation.kind == kind);
     CHECK(c.modalities[2].mlp_activation.slope == k::activation_fn{}.slope);
@@ -148,7 +149,8 @@ TEST_CASE("admn.config rejects unknown and repeated keys, naming them: [admn.con
       {R"({"modalities": {"rgb": {}, "rgb": {}}})", "'modalities.rgb' appears twice"},
   };
   for (const auto& [text, named] : cases) {
-    CAPTURE(text);
+    const auto& text_ = text;  // clang 14: no structured binding in a lambda
+    CAPTURE(text_);
     const auto [id, message] = failure(text);
     CHECK(id == "admn.config.key");
     CHECK(message.find(named) != std::string::npos);
@@ -202,7 +204,8 @@ TEST_CASE(
       {R"({"static_plan": 4})", "'static_plan' must be a string of at most 65536 characters"},
   };
   for (const auto& [text, named] : cases) {
-    CAPTURE(text);
+    const auto& text_ = text;  // clang 14: no structured binding in a lambda
+    CAPTURE(text_);
     const auto [id, message] = failure(text);
     CHECK(id == "admn.config.value");
     CHECK(message.find(named) != std::string::npos);

@@ -62,7 +62,8 @@ TEST_CASE("LayerCollapse: a PReLU-MLP ViT equals torch, collapsed or not") {
   // collapse, and against the C++ uncollapsed model: all within 1e-5.
   for (const auto& [name, blocks] :
        {std::pair{std::string("all"), all}, std::pair{std::string("some"), some}}) {
-    CAPTURE(name);
+    const auto& name_ = name;  // clang 14: no structured binding in a lambda
+    CAPTURE(name_);
     const tensor out = run(collapsed, image, blocks);
     check_close(out, f.get("out." + name));
     check_close(out, f.get("collapsed." + name));

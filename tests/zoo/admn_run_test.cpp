@@ -140,7 +140,8 @@ TEST_CASE("admn-run reports bad arguments and inputs with an [admn.…] message 
       {"--model " + model + " --output " + out.string() + " --budget 4", "[admn.cli.missing_flag]"},
   };
   for (const auto& [arguments, id] : bad) {
-    CAPTURE(arguments);
+    const auto& arguments_ = arguments;  // clang 14: no structured binding in a lambda
+    CAPTURE(arguments_);
     const tool_outcome r = run_admn_run(arguments);
     CHECK(r.code == 1);
     CHECK(r.stderr_text.find(id) != std::string::npos);
@@ -182,7 +183,8 @@ TEST_CASE("admn-run --plan takes static plans: first, every-other, explicit") {
       {"every-other:4,1", "1111|1000"}, {"0,3;1,2", "1001|0110"},   {"all", "1111|1111"},
   };
   for (const auto& [plan, expected] : plans) {
-    CAPTURE(plan);
+    const auto& plan_ = plan;  // clang 14: no structured binding in a lambda
+    CAPTURE(plan_);
     const tool_outcome r = run_admn_run(files + " --plan '" + plan + "'");
     INFO(r.stderr_text);
     REQUIRE(r.code == 0);
@@ -196,7 +198,8 @@ TEST_CASE("admn-run --plan takes static plans: first, every-other, explicit") {
       {"0,4;0", "[admn.mask.block]"},
   };
   for (const auto& [plan, id] : bad) {
-    CAPTURE(plan);
+    const auto& plan_ = plan;  // clang 14: no structured binding in a lambda
+    CAPTURE(plan_);
     const tool_outcome r = run_admn_run(files + " --plan '" + plan + "'");
     CHECK(r.code == 1);
     CHECK(r.stderr_text.find(id) != std::string::npos);
@@ -265,7 +268,8 @@ TEST_CASE("admn-run --latency-budget profiles the host once, picks L and reports
       {" --latency-budget fast", "[admn.cli.value]"},
   };
   for (const auto& [arguments, id] : bad) {
-    CAPTURE(arguments);
+    const auto& arguments_ = arguments;  // clang 14: no structured binding in a lambda
+    CAPTURE(arguments_);
     r = run_admn_run("--model " + model + " --input " + in.string() + " --output " + out.string() +
                      arguments);
     CHECK(r.code == 1);

@@ -179,7 +179,8 @@ TEST_CASE("my_admn_run reports bad options, configs and inputs with an [admn.…
       {"--model " + moved.string() + files + " --budget 5", "[admn.load.missing] "},
   };
   for (const auto& [arguments, message] : bad) {
-    CAPTURE(arguments);
+    const auto& arguments_ = arguments;  // clang 14: no structured binding in a lambda
+    CAPTURE(arguments_);
     const admn::test::tool_outcome r = run_program(arguments);
     CHECK(r.code == 1);
     CHECK(r.stderr_text.find(message) != std::string::npos);

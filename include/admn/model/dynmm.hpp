@@ -201,7 +201,7 @@ struct modality_union {
       }
     }
   }
-  static consteval table make() {
+  static constexpr table make() {
     table t;
     (add<Experts>(t), ...);
     return t;

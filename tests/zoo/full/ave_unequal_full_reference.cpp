@@ -38,7 +38,8 @@ TEST_CASE("admn-run --costs 3,1 reproduces the full-size AVE-Unequal controller"
                                      {"l9", "9"},
                                      {"l13", "13"},
                                      {"per_sample", "5,10,16"}}) {
-    CAPTURE(name);
+    const auto& name_ = name;  // clang 14: no structured binding in a lambda
+    CAPTURE(name_);
     const fs::path out = dir / ("out_" + name + ".safetensors");
     const admn::test::tool_outcome r =
         admn::test::run_admn_run("--model " + (dir / "ave_unequal_full.safetensors").string() + " --input " +
