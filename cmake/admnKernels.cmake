@@ -41,7 +41,7 @@ function(admn_add_kernels target)
       # therefore optimised in Debug builds as well.
       target_compile_options(admn_isa_${level} PRIVATE ${ADMN_ISA_FLAGS_${level}} $<$<CONFIG:Debug>:-O2>)
       target_compile_definitions(admn_isa_${level} PRIVATE ADMN_DISPATCH=1)
-      set_target_properties(admn_isa_${level} PROPERTIES POSITION_INDEPENDENT_CODE ON UNITY_BUILD OFF)
+      set_target_properties(admn_isa_${level} PROPERTIES UNITY_BUILD OFF)
       if(COMMAND admn_set_warnings)
         admn_set_warnings(admn_isa_${level})
       endif()

@@ -84,6 +84,14 @@ void kernel_outputs(std::ofstream& out) {
   y = x;
   t.prelu_channels(y.data(), rows, dim, dim, gamma.data());
   write(out, "prelu_channels", y);
+  {
+    const k::fbank_plan plan(k::fbank_options{.mel_bins = 32});
+    const auto wave = values(3 * plan.frame_length(), 11);
+    const std::size_t frames = plan.frames(wave.size());
+    std::vector<float> mel(frames * plan.mel_bins()), scratch(plan.scratch_size());
+    t.fbank(plan, wave.data(), 0, frames, mel.data(), scratch.data());
+    write(out, "fbank", mel);
+  }
   y = x;
   t.add(gamma.data(), y.data(), dim);
   write(out, "add", y);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <admn/kernels/simd.hpp>
+#include <admn/kernels/unfused.hpp>
 
 #include <cmath>
 #include <cstddef>
@@ -28,7 +29,7 @@ inline void batch_norm_fold(const float* weight, const float* bias, const float*
   for (std::size_t c = 0; c < channels; ++c) {
     const float invstd = 1.0f / std::sqrt(running_var[c] + eps_f);
     scale[c] = invstd * (weight ? weight[c] : 1.0f);
-    shift[c] = (bias ? bias[c] : 0.0f) - running_mean[c] * scale[c];
+    shift[c] = (bias ? bias[c] : 0.0f) - unfused_product(running_mean[c], scale[c]);
   }
 }
 

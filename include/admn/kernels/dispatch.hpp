@@ -16,6 +16,7 @@
 #include <admn/kernels/attention.hpp>
 #include <admn/kernels/batch_norm.hpp>
 #include <admn/kernels/conv2d.hpp>
+#include <admn/kernels/fbank.hpp>
 #include <admn/kernels/gemm.hpp>
 #include <admn/kernels/gemm_bf16.hpp>
 #include <admn/kernels/gemm_int8.hpp>
@@ -113,6 +114,11 @@ void resize(const resize_plan& plan, const float* x, std::size_t channels, float
   plan.run(Arch{}, x, channels, y, scratch);
 }
 template <class Arch>
+void fbank(const fbank_plan& plan, const float* wave, std::size_t first, std::size_t count, float* out,
+           float* scratch) {
+  plan.run(Arch{}, wave, first, count, out, scratch);
+}
+template <class Arch>
 void add(const float* x, float* y, std::size_t n) {
   kernels::add(Arch{}, x, y, n);
 }
@@ -156,6 +162,7 @@ template <class Arch>
       .activate = &detail::entry::activate<Arch>,
       .prelu_channels = &detail::entry::prelu_channels<Arch>,
       .resize = &detail::entry::resize<Arch>,
+      .fbank = &detail::entry::fbank<Arch>,
       .add = &detail::entry::add<Arch>,
   };
 }

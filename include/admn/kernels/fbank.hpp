@@ -22,6 +22,8 @@
 
 #include <admn/error.hpp>
 #include <admn/kernels/fft.hpp>
+#include <admn/kernels/kernel_table.hpp>
+#include <admn/kernels/unfused.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -88,8 +90,15 @@ class fbank_plan {
 
   // out[(f − first)·mel_bins + b] for frames f in [first, first + count) of `wave` (`samples`
   // values); the caller checks first + count ≤ frames(samples). scratch holds scratch_size()
-  // floats. Allocates nothing.
-  void run(const float* wave, std::size_t first, std::size_t count, float* out,
+  // floats. Allocates nothing. Runs from the kernel table (kernels::active(): the level chosen
+  // at run time under ADMN_DISPATCH; its a·b + c may be fused as that level's flags allow).
+  // Throws as active() when ADMN_ISA is bad.
+  void run(const float* wave, std::size_t first, std::size_t count, float* out, float* scratch) const {
+    active().fbank(*this, wave, first, count, out, scratch);
+  }
+  // The same, compiled as the code of `Arch` (the table's entry for that level).
+  template <class Arch>
+  void run(Arch arch, const float* wave, std::size_t first, std::size_t count, float* out,
            float* scratch) const noexcept {
     const std::size_t n = fft_.size();
     const std::size_t bins = n / 2 + 1;
@@ -111,7 +120,7 @@ class fbank_plan {
         previous = v;
       }
       std::fill(frame + frame_length_, frame + n, 0.0f);
-      fft_.forward(frame, spectrum, fft_scratch);
+      fft_.forward(arch, frame, spectrum, fft_scratch);
       for (std::size_t k = 0; k < bins; ++k) {
         // torchaudio: rfft(x).abs().pow(2): the magnitude is rounded before it is squared.
         const float magnitude = std::hypot(spectrum[k].real(), spectrum[k].imag());
@@ -164,7 +173,7 @@ class fbank_plan {
     const auto step = static_cast<float>(2.0 * std::numbers::pi / static_cast<double>(frame_length_ - 1));
     window_.resize(frame_length_);
     for (std::size_t t = 0; t < frame_length_; ++t)
-      window_[t] = std::cos(static_cast<float>(t) * step) * -0.5f + 0.5f;
+      window_[t] = unfused_product(std::cos(static_cast<float>(t) * step), -0.5f) + 0.5f;
   }
 
   void build_mel_bank() {
@@ -183,9 +192,9 @@ class fbank_plan {
     for (std::size_t k = 0; k < half; ++k) bin_mel[k] = mel_f(bin_width * static_cast<float>(k));
     for (std::size_t b = 0; b < o.mel_bins; ++b) {
       const auto bf = static_cast<float>(b);
-      const float left = low_f + bf * delta_f;
-      const float center = low_f + (bf + 1.0f) * delta_f;
-      const float right = low_f + (bf + 2.0f) * delta_f;
+      const float left = low_f + unfused_product(bf, delta_f);
+      const float center = low_f + unfused_product(bf + 1.0f, delta_f);
+      const float right = low_f + unfused_product(bf + 2.0f, delta_f);
       std::vector<float> row(half);
       std::size_t first = half, last = 0;
       for (std::size_t k = 0; k < half; ++k) {
@@ -216,3 +225,6 @@ class fbank_plan {
 };
 
 }  // namespace admn::kernels
+
+// active()'s definition (it includes this header first).
+#include <admn/kernels/dispatch.hpp>

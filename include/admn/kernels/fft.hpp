@@ -60,6 +60,12 @@ class real_fft {
   // out[k] = X[k] for k ≤ n/2; x holds n values, out bins() values, scratch scratch_size() values.
   // x, out and scratch must not overlap. Allocates nothing.
   void forward(const T* x, complex* out, complex* scratch) const noexcept {
+    forward(plain{}, x, out, scratch);
+  }
+  // The same, compiled as the code of `Tag` (a kernel level's architecture tag: the filterbank
+  // runs from the kernel table, kernels/dispatch.hpp, so each level has its own copy).
+  template <class Tag>
+  void forward(Tag, const T* x, complex* out, complex* scratch) const noexcept {
     const std::size_t m = n_ / 2;
     complex* z = scratch;
     for (std::size_t t = 0; t < m; ++t) z[reversed_[t]] = complex(x[2 * t], x[2 * t + 1]);
@@ -72,7 +78,7 @@ class real_fft {
         for (std::size_t j = 0; j < half; ++j) {
           const complex w = twiddle_[j * stride];
           const complex a = z[start + j];
-          const complex b = mul(w, z[start + j + half]);
+          const complex b = mul<Tag>(w, z[start + j + half]);
           z[start + j] = a + b;
           z[start + j + half] = a - b;
         }
@@ -87,12 +93,15 @@ class real_fft {
       const complex odd_times_i = (a - b) * T(0.5);  // = i·O[k]
       // w^k·O[k] = w^k·(odd_times_i / i) = w^k·(−i)·odd_times_i
       const complex odd(odd_times_i.imag(), -odd_times_i.real());
-      out[k] = even + mul(twiddle_[k], odd);
+      out[k] = even + mul<Tag>(twiddle_[k], odd);
     }
   }
 
  private:
+  struct plain {};
+
   // The textbook product (std::complex's operator* adds NaN/inf recovery we do not want here).
+  template <class Tag>
   static complex mul(complex a, complex b) noexcept {
     return complex(a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real());
   }

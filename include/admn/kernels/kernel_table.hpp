@@ -21,6 +21,7 @@ struct conv2d_shape;
 struct conv2d_options;
 struct pool2d_shape;
 class resize_plan;
+class fbank_plan;
 struct activation_fn;
 
 // Every kernel entry point above the kernel tier, for one level. The arguments are the
@@ -55,6 +56,8 @@ struct kernel_table {
   void (*activate)(const activation_fn& f, float* x, std::size_t n);
   void (*prelu_channels)(float* x, std::size_t rows, std::size_t cols, std::size_t ld, const float* slopes);
   void (*resize)(const resize_plan& plan, const float* x, std::size_t channels, float* y, float* scratch);
+  void (*fbank)(const fbank_plan& plan, const float* wave, std::size_t first, std::size_t count, float* out,
+                float* scratch);
   // y[i] += x[i] for i < n (position embeddings).
   void (*add)(const float* x, float* y, std::size_t n);
 };

@@ -12,6 +12,7 @@
 
 #include <admn/kernels/conv2d.hpp>
 #include <admn/kernels/pooling.hpp>
+#include <admn/kernels/unfused.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -112,7 +113,7 @@ inline resize_taps resize_taps_antialias(std::size_t in, std::size_t out, std::s
 inline resize_taps resize_taps_linear(std::size_t in, std::size_t out, std::size_t i) {
   if (in == out) return {{i, 1.0f}, {i, 0.0f}};
   const float scale = static_cast<float>(in) / static_cast<float>(out);
-  const float s = std::max(scale * (static_cast<float>(i) + 0.5f) - 0.5f, 0.0f);
+  const float s = std::max(unfused_product(scale, static_cast<float>(i) + 0.5f) - 0.5f, 0.0f);
   const std::size_t i0 = std::min(static_cast<std::size_t>(std::floor(s)), in - 1);
   const std::size_t i1 = i0 + 1 < in ? i0 + 1 : i0;
   const float lambda = std::clamp(s - static_cast<float>(i0), 0.0f, 1.0f);

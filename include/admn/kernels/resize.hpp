@@ -25,6 +25,7 @@
 #include <admn/error.hpp>
 #include <admn/kernels/kernel_table.hpp>
 #include <admn/kernels/simd.hpp>
+#include <admn/kernels/unfused.hpp>
 
 #include <algorithm>
 #include <array>
@@ -177,7 +178,7 @@ inline resize_axis resize_axis_linear(std::size_t in, std::size_t out) {
     float l0 = 1.0f;
     float l1 = 0.0f;
     if (in != out) {
-      float src = scale * (static_cast<float>(i) + 0.5f) - 0.5f;
+      float src = unfused_product(scale, static_cast<float>(i) + 0.5f) - 0.5f;
       if (src < 0.0f) src = 0.0f;
       i0 = std::min(static_cast<std::int64_t>(std::floor(src)), last);
       l1 = std::min(std::max(src - static_cast<float>(i0), 0.0f), 1.0f);
