@@ -3,8 +3,8 @@
 #   tools/test.sh [--sanitizers] [extra ctest arguments, e.g. -L unit]
 # Without a flag: the Release build (with the benchmarks and the per-header check) and every test.
 # --sanitizers (what CI runs): every test instead built by clang 14 with AddressSanitizer +
-#   UndefinedBehaviorSanitizer at -O2 with internal assertions on (preset `asan`; all but the
-#   packaging and compile_fail labels, which run no admn code), then the concurrency suite under
+#   UndefinedBehaviorSanitizer at -O2 with internal assertions on (preset `asan`; the packaging
+#   and compile_fail tests build their programs with the same clang), then the concurrency suite under
 #   ThreadSanitizer (preset `tsan`): the serial-arena case with no suppression at all, the
 #   parallel-arena case with the ones an uninstrumented oneTBB needs (tests/concurrency/tsan.supp).
 #   One optimised sanitized build instead of Release + sanitized keeps CI within its time on 2

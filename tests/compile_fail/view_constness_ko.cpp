@@ -1,5 +1,5 @@
 // A const view never converts back to a mutable one.
-// expect: conversion from .*tensor_view<const float>.* to non-scalar type .*tensor_view<float>
+// expect: conversion from .*tensor_view<const float>.* to (non-scalar type )?.*tensor_view<float>
 #include <admn/tensor/tensor.hpp>
 
 int main() {

@@ -1,5 +1,5 @@
 // A const view cannot be written through.
-// expect: read-only|assignment of
+// expect: read-only|assignment of|cannot assign to return value
 #include <admn/tensor/tensor.hpp>
 
 int main() {
