@@ -42,7 +42,8 @@ cmake --preset tsan
 cmake --build --preset tsan -j "$jobs" --target test_concurrency
 # Serial arenas inside each run: no TBB hand-off, so no suppression at all.
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-  ctest --test-dir build/tsan --output-on-failure --timeout 900 -R '^concurrency\..*bit for bit'
-# Parallel arenas: with the libtbb suppressions of the preset.
-ctest --preset tsan --timeout 900 -R 'parallel inside'
+  ctest --test-dir build/tsan --output-on-failure --timeout 2400 -R '^concurrency\..*bit for bit'
+# Parallel arenas: with the libtbb suppressions of the preset. Under TSan each case takes 5–15 min
+# on 2 cores (1024 runs; oneTBB's hand-off is slow instrumented), hence the long timeouts.
+ctest --preset tsan --timeout 2400 -R 'parallel inside'
 echo "tools/test.sh: TSan pass took $((SECONDS - start)) s"
