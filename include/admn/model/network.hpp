@@ -68,6 +68,9 @@ struct network_config {
   // A call's run_options::costs override them.
   std::vector<std::size_t> costs{};
   std::string static_plan{};  // the static_plans policy's plan (adaptive/static_plan.hpp text)
+  // The modality subsets a gating policy chooses among, one per path, each as modality
+  // names joined by '+' (DynMM's experts on one network: {"rgb", "depth", "rgb+depth"}).
+  std::vector<std::string> paths{};
   // A bundle's trained budgets (ascending; metadata admn.budgets): one controller per budget
   // under "controller@L." — see model/policy.hpp. Empty: one controller under controller.prefix.
   std::vector<std::size_t> trained_budgets{};
@@ -217,7 +220,8 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
     policy_setup setup{.controller = config.controller,
                        .trained_budgets = config.trained_budgets,
                        .costs = config.costs,
-                       .static_plan = config.static_plan};
+                       .static_plan = config.static_plan,
+                       .paths = config.paths};
     for (std::size_t m = 0; m < modality_count; ++m) {
       const auto& mc = config.modalities[m];
       setup.modalities.push_back({std::string(names[m]), backbones[m].channels(), mc.image[0], mc.image[1],
@@ -351,7 +355,10 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
     const mutable_view fused = ws.take(shape{batch, fusion_.dim()});
     std::array<const_view, modality_count> feature_views{};
     for (std::size_t m = 0; m < modality_count; ++m) feature_views[m] = features[m];
-    fusion_.forward(feature_views, batch, fused, ws);
+    if constexpr (requires { fusion_.forward(feature_views, batch, fused, ws, result.fusion_paths); })
+      fusion_.forward(feature_views, batch, fused, ws, result.fusion_paths);  // a gated fusion reports
+    else
+      fusion_.forward(feature_views, batch, fused, ws);
     result.outputs = head_.forward(fused, ws);
     return result;
   }

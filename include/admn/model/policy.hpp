@@ -48,6 +48,7 @@ struct policy_setup {
   std::vector<controller_input> modalities{};  // in network order: name, sizes, depth
   std::vector<std::size_t> costs{};            // the network's block costs (empty: equal)
   std::string static_plan{};                   // the network's static plan (static_plans)
+  std::vector<std::string> paths{};            // a gating policy's modality subsets ("rgb+depth")
   [[nodiscard]] std::vector<std::size_t> depths() const {
     std::vector<std::size_t> out;
     for (const auto& m : modalities) out.push_back(m.depth);

@@ -66,6 +66,7 @@ struct network_result {
   tensor controller_logits;                    // (B, Σ depth): a learned policy's logits, before forcing
   tensor qoi;                                  // (B, q): its QoI head's output
   // (controller_logits and qoi are empty, shape {0}, when no learned policy ran)
+  std::vector<std::size_t> fusion_paths;  // per sample: the operator a gated fusion chose (else empty)
   std::vector<std::pair<std::string, tensor>> outputs;  // the heads' named outputs
   [[nodiscard]] const tensor& output(std::string_view name) const {
     for (const auto& [n, t] : outputs)
