@@ -5,7 +5,10 @@
 //   y       = o·Woutᵀ + b_out   Wout (dim, inner)
 // timm Attention: keys `qkv.`, `proj.`, qkv bias (docs/numerics.md §2.3); vit_dev
 // Attention: keys `to_qkv.`, `to_out.0.`, no qkv bias, scale after QKᵀ (§4.5).
-// Heads of all sequences run in parallel; each writes its own output columns.
+// Heads of all sequences run in parallel; each writes its own output columns. They run
+// in at most `scratch_slots` chunks, each chunk reusing one head scratch for its heads in
+// turn: the scratch does not grow with batch × heads, and since the chunking depends on
+// neither the thread count nor the CPU, the results do not either.
 #pragma once
 
 #include <admn/kernels/attention.hpp>
@@ -13,6 +16,7 @@
 #include <admn/layers/linear.hpp>
 #include <admn/tensor/workspace.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -67,11 +71,15 @@ class multi_head_attention {
   [[nodiscard]] std::size_t macs(std::size_t batch, std::size_t tokens) const noexcept {
     return qkv_.macs(batch * tokens) + 2 * batch * tokens * tokens * inner() + out_.macs(batch * tokens);
   }
+  // Head scratches at most: enough parallel work for the attention core (a few % of a
+  // ViT block's MACs), while a batch of ViT-B images needs 16 of its 0.25 MiB, not 12 per image.
+  static constexpr std::size_t scratch_slots = 16;
+
   [[nodiscard]] std::size_t workspace_floats(std::size_t batch, std::size_t tokens) const noexcept {
     const std::size_t rows = batch * tokens;
     return workspace::rounded(rows * 3 * inner()) + workspace::rounded(rows * inner()) +
            workspace::rounded(
-               batch * heads() *
+               std::min(batch * heads(), scratch_slots) *
                workspace::rounded(kernels::active().attention_scratch_floats(head_shape(tokens))));
   }
 
@@ -86,12 +94,17 @@ class multi_head_attention {
     const mutable_view heads_out = ws.take(shape{rows, inner()});
     const kernels::attention_shape s = head_shape(tokens);
     const std::size_t per_head = workspace::rounded(kernels::active().attention_scratch_floats(s));
-    float* scratch = ws.take(batch * heads() * per_head);
+    const std::size_t tasks = batch * heads();
+    const std::size_t per_slot = (tasks + scratch_slots - 1) / scratch_slots;
+    float* scratch = ws.take(std::min(tasks, scratch_slots) * per_head);
     qkv_.forward(x, qkv);
-    kernels::for_each_chunk(batch * heads(), 1, [&](std::size_t task, std::size_t) {
-      const std::size_t b = task / heads(), h = task % heads();
-      kernels::active().attention_head(s, qkv.data() + b * tokens * 3 * inner(), h,
-                                       heads_out.data() + b * tokens * inner(), scratch + task * per_head);
+    kernels::for_each_chunk(tasks, per_slot, [&](std::size_t begin, std::size_t end) {
+      float* slot = scratch + begin / per_slot * per_head;
+      for (std::size_t task = begin; task < end; ++task) {
+        const std::size_t b = task / heads(), h = task % heads();
+        kernels::active().attention_head(s, qkv.data() + b * tokens * 3 * inner(), h,
+                                         heads_out.data() + b * tokens * inner(), slot);
+      }
     });
     out_.forward(heads_out, y, {}, accumulate);
   }

@@ -43,7 +43,7 @@ class workspace {
     if (used_ != 0)
       throw argument_error("admn.workspace.in_use",
                            "cannot grow a workspace while " + std::to_string(used_) + " floats are taken");
-    storage_ = tensor(shape{rounded(floats)});
+    storage_ = tensor::uninitialized(shape{rounded(floats)});
   }
 
   [[nodiscard]] std::size_t capacity() const noexcept { return external_ ? external_size_ : storage_.size(); }
