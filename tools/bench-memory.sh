@@ -26,10 +26,10 @@ done
 run="$build/examples/admn-run"
 [[ -x "$run" ]] || { echo "bench-memory: build admn-run first: cmake --build --preset release --target admn-run" >&2; exit 1; }
 
+source tools/lib.sh
 data="$build/gtdm-full"
-if [[ ! -f "$data/model.safetensors" || ! -f "$data/input.safetensors" ]]; then
-  mkdir -p "$data"
-  /usr/bin/python3 tests/reference/gtdm_full.py "$data"
+gtdm_full "$data"
+if [[ ! -s "$data/input.safetensors" || "$data/cases.safetensors" -nt "$data/input.safetensors" ]]; then
   /usr/bin/python3 - "$data" <<'EOF'
 import sys
 sys.path.insert(0, "tests/reference")
@@ -40,9 +40,6 @@ save_file({n: t["b1_l8_aa." + n] for n in ("zed_camera_left", "realsense_camera_
 EOF
 fi
 model="$data/model.safetensors"
-cat "$model" > /dev/null  # into the page cache: every measurement below reads from memory
-
-median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
 read_ms=()
 for ((i = 0; i < repeat; i++)); do
@@ -61,7 +58,7 @@ EOF
 done
 read_median=$(printf '%s\n' "${read_ms[@]}" | median)
 
-echo "bench-memory: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs; $model"
+echo "bench-memory: $(cpu_model), $(nproc) CPUs; $model"
 echo "plain read() of the file: ${read_ms[*]} ms (median $read_median)"
 printf '%-5s %10s %10s %12s %12s %12s\n' weights load_ms load/read peak_MiB peak/file after_load_MiB
 for precision in fp32 bf16; do

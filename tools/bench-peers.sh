@@ -20,7 +20,9 @@
 #                         round 1 only. Writes admn's fp32 outputs for the next two to check against.
 #   bench/ort_vit.js      ONNX Runtime fp32 (node, onnxruntime-node), 1 and 2 intra-op threads
 #   bench/torch_int8.py   PyTorch dynamic int8 (quantize_dynamic of the Linears) A/B with PyTorch fp32
-# and bench/peer_table.py pools the rounds into the one peer table.
+# and bench/peer_table.py pools the rounds into the one peer table; then, as their own scripts:
+#   tools/bench-portable.sh   the installed-style build (run-time dispatch) vs -march=native
+#   tools/bench-memory.sh     admn-run's peak resident memory and load time vs a plain read()
 # libtorch and PyTorch get their best settings, set here and nowhere else (never in tests or CI):
 #   OPENBLAS_CORETYPE=SkylakeX  OpenBLAS's AVX-512 kernels (some machines preset Haswell)
 #   OMP_WAIT_POLICY=PASSIVE     no spinning OpenMP threads competing with the other core
@@ -34,7 +36,8 @@ ort_version=1.30.0
 tools/deps.sh peers
 
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target bench_peak bench_transformer compare_libtorch
+cmake --build --preset release -j "$(nproc)" --target bench_peak bench_transformer compare_libtorch \
+  admn-bench admn-bench-native admn-inspect admn-run
 if [ ! -x build/release/bench/compare_libtorch ]; then
   echo "tools/bench-peers.sh: compare_libtorch was not built (CMake did not find libtorch)" >&2
   exit 1
@@ -49,13 +52,9 @@ if [ "$(node -p "try { require('./$ort/node_modules/onnxruntime-node/package.jso
      "onnxruntime-node@$ort_version")
 fi
 
-# The GTDM model (~723 MB, ~16 s to make): kept in the build tree between runs.
+source tools/lib.sh
 gtdm=build/release/gtdm-full
-if [ ! -s "$gtdm/model.safetensors" ] || [ ! -s "$gtdm/cases.safetensors" ] ||
-   [ tests/reference/gtdm_full.py -nt "$gtdm/model.safetensors" ] ||
-   [ tests/reference/admn_ref.py -nt "$gtdm/model.safetensors" ]; then
-  /usr/bin/python3 tests/reference/gtdm_full.py "$gtdm"
-fi
+gtdm_full "$gtdm"
 # The ViT-B work of every peer (~890 MB, ~1 min to make).
 vit=build/release/vit-peers
 if [ ! -s "$vit/vit_b.safetensors" ] || [ ! -s "$vit/backbone_6.onnx" ] ||
@@ -92,6 +91,9 @@ for round in $(seq 1 "$rounds"); do
   /usr/bin/python3 bench/torch_int8.py "$vit" --reps "$per_round" --json "$out/int8.jsonl" |
     tee -a "$out/int8.txt"
 done
+# The installed-style program against its -march=native twin, and admn-run's memory.
+tools/bench-portable.sh build/release --rounds "$rounds" | tee "$out/portable.txt"
+tools/bench-memory.sh build/release --repeat "$rounds" | tee "$out/memory.txt"
 load_after=$(uptime | sed 's/.*load average: //')
 /usr/bin/python3 bench/peer_table.py "$rounds" "$out/admn.jsonl" "$out/ort.jsonl" "$out/int8.jsonl" > "$out/peers.md"
 cat "$out/peers.md"
@@ -138,6 +140,25 @@ peak_cpu_share=$(awk '/^fma_peak\/threads:1_median/ { printf "%.0f", 100 * $4 / 
   echo
   echo '```'
   grep -E "median" "$out/kernels.txt" || true
+  echo '```'
+  echo
+  echo "## The portable build (tools/bench-portable.sh)"
+  echo
+  echo "\`admn-bench\` as a user builds it against the installed package (no \`-march\`, \`admn_add_kernels\`: the"
+  echo "kernels of the CPU's best instruction set chosen at run time) against \`bench/admn-bench-native\`, the same"
+  echo "source with \`-march=native\` and no dispatch; full-size GTDM, L = 8, batch 1, 1 thread, alternating."
+  echo
+  echo '```'
+  cat "$out/portable.txt"
+  echo '```'
+  echo
+  echo "## Memory and load time (tools/bench-memory.sh)"
+  echo
+  echo "\`admn-run\` (load + one GTDM run at L = 8, batch 1): peak resident memory (VmHWM) against the"
+  echo "checkpoint's size, and load time against a plain \`read()\` of the file into a fresh buffer."
+  echo
+  echo '```'
+  cat "$out/memory.txt"
   echo '```'
   echo
   echo "## Machine limits (bench_peak, medians of 5)"

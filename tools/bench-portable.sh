@@ -29,15 +29,9 @@ for p in "$portable" "$native"; do
   [[ -x "$p" ]] || { echo "bench-portable: build $p first: cmake --build --preset release --target admn-bench admn-bench-native" >&2; exit 1; }
 done
 
-data="$build/gtdm-full"
-if [[ ! -f "$data/model.safetensors" ]]; then
-  mkdir -p "$data"
-  /usr/bin/python3 tests/reference/gtdm_full.py "$data"
-fi
-model="$data/model.safetensors"
-cat "$model" > /dev/null
-
-median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+source tools/lib.sh
+gtdm_full "$build/gtdm-full"
+model="$build/gtdm-full/model.safetensors"
 total_ms() {  # the total_ms column of admn-bench's CSV
   local csv
   csv=$(mktemp)
@@ -53,7 +47,7 @@ for ((i = 0; i < rounds; i++)); do
 done
 p=$(printf '%s\n' "${p_ms[@]}" | median)
 n=$(printf '%s\n' "${n_ms[@]}" | median)
-echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+echo "CPU: $(cpu_model)"
 "$build/examples/admn-inspect" --cpu | sed 's/^/  /'
 echo "full-size GTDM, L = 8, batch 1, 1 thread; median of $rounds rounds (each the median of 5 runs)"
 echo "  portable (admn_add_kernels, no -march): ${p_ms[*]} ms -> median $p ms"
