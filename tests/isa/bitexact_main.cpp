@@ -166,11 +166,7 @@ int main(int argc, char** argv) {
         const std::string run =
             std::string(admn::kernels::to_string(precision)) + " budget " + std::to_string(budget);
         for (const auto& plan : result.plans) out << run << " plan " << plan.to_string() << '\n';
-        // pred_cov = L·Lᵀ + I is computed by the Gaussian head's own scalar code, not a kernel: GCC
-        // fuses its a·b + c into FMAs in a translation unit compiled with FMA (-ffp-contract=fast,
-        // its default), so it follows the program's flags, not the kernels' level. Left out.
-        for (const auto& [name, value] : result.outputs)
-          if (name != "pred_cov") write(out, run + " " + name, value);
+        for (const auto& [name, value] : result.outputs) write(out, run + " " + name, value);
       }
     }
     if (!out) throw std::runtime_error(std::string("cannot write ") + argv[1]);

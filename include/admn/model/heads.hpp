@@ -9,6 +9,7 @@
 #pragma once
 
 #include <admn/io/weight_source.hpp>
+#include <admn/kernels/unfused.hpp>
 #include <admn/layers/linear.hpp>
 #include <admn/tensor/workspace.hpp>
 
@@ -81,11 +82,13 @@ class gaussian_head {
       for (std::size_t i = 0; i < 2; ++i)
         mean(s, i) = (1.0f / (1.0f + std::exp(-o(s, i))) - 0.5f) * 2.0f * mean_scale_[i];
       const float d0 = softplus(o(s, 3)), d1 = softplus(o(s, 4)), off = o(s, 5);
-      // cov = L·Lᵀ + I with L = [[d0, 0], [off, d1]].
-      cov(s, 0, 0) = d0 * d0 + 1.0f;
+      // cov = L·Lᵀ + I with L = [[d0, 0], [off, d1]]; each product rounded on its own, so
+      // the result does not depend on whether the program's flags let GCC fuse a·b + c.
+      using kernels::unfused_product;
+      cov(s, 0, 0) = unfused_product(d0, d0) + 1.0f;
       cov(s, 0, 1) = d0 * off;
       cov(s, 1, 0) = off * d0;
-      cov(s, 1, 1) = off * off + d1 * d1 + 1.0f;
+      cov(s, 1, 1) = unfused_product(off, off) + unfused_product(d1, d1) + 1.0f;
     }
   }
 
