@@ -98,13 +98,15 @@ TEST_CASE("a gated fusion runs each operator once on its samples, as per-sample 
   const std::vector<std::size_t> expected_paths{1, 0, 0, 0, 0, 0, 1, 0};
   CHECK(batch.fusion_paths == expected_paths);
 
+  // Per-sample runs, each in a workspace sized for one sample (a short one throws).
   const std::size_t per = rgb_in.size() / 8;
+  auto one_ws = net.make_workspace(1);
   for (std::size_t b = 0; b < 8; ++b) {
     CAPTURE(b);
     const admn::const_view one[] = {
         admn::const_view(rgb_in.data() + b * per, admn::shape{1, 2, 3, 16, 16}),
         admn::const_view(depth_in.data() + b * per, admn::shape{1, 2, 3, 16, 16})};
-    const auto single = net.run(one, {}, ws);
+    const auto single = net.run(one, {}, one_ws);
     REQUIRE(single.fusion_paths.size() == 1);
     CHECK(single.fusion_paths[0] == batch.fusion_paths[b]);
     CHECK(same_row(single.output("logits"), 0, batch.output("logits"), b));
@@ -112,7 +114,8 @@ TEST_CASE("a gated fusion runs each operator once on its samples, as per-sample 
   // A batch whose samples of one operator are adjacent runs them in place: same rows again.
   const admn::const_view tail[] = {admn::const_view(rgb_in.data() + 1 * per, admn::shape{5, 2, 3, 16, 16}),
                                    admn::const_view(depth_in.data() + 1 * per, admn::shape{5, 2, 3, 16, 16})};
-  const auto adjacent = net.run(tail, {}, ws);
+  auto tail_ws = net.make_workspace(5);
+  const auto adjacent = net.run(tail, {}, tail_ws);
   CHECK(adjacent.fusion_paths == std::vector<std::size_t>(5, 0));
   for (std::size_t b = 0; b < 5; ++b)
     CHECK(same_row(adjacent.output("logits"), b, batch.output("logits"), b + 1));
