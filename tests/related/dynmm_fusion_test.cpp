@@ -1,6 +1,7 @@
 // DynMM's fusion-level gating (model/gated_fusion.hpp): grouping by operator, bit identity
 // with per-sample runs, MAC accounting, describe(), and errors; weights from
 // tests/fixtures/related/dynmm_fusion.safetensors.
+#include <admn/model/gate_policy.hpp>
 #include <admn/model/gated_fusion.hpp>
 #include <admn/model/network.hpp>
 
@@ -56,14 +57,20 @@ m::network_config fusion_config() {
   return c;
 }
 
-// The fixture's tensors with some replaced, as a temporary file.
+// The fixture's tensors with some replaced or added, as a temporary file.
 class changed_weights {
  public:
   changed_weights(const admn::test::fixture& f, std::map<std::string, admn::tensor> changes) {
     for (const std::string& key : f.weights().file().keys()) {
       const auto it = changes.find(key);
-      tensors_.emplace_back(key, it == changes.end() ? f.get(key) : std::move(it->second));
+      if (it == changes.end()) {
+        tensors_.emplace_back(key, f.get(key));
+        continue;
+      }
+      tensors_.emplace_back(key, std::move(it->second));
+      changes.erase(it);
     }
+    for (auto& [key, t] : changes) tensors_.emplace_back(key, std::move(t));
     std::vector<std::pair<std::string, const admn::tensor*>> entries;
     for (const auto& [key, t] : tensors_) entries.emplace_back(key, &t);
     file_ = std::make_unique<admn::test::temp_weights>("gated-fusion", entries);
@@ -217,4 +224,63 @@ TEST_CASE("a gated fusion rejects operators of different widths, a wrong gate an
   CHECK(gated::runtime::select(tie) == 0);
   const float second[] = {0.5f, 0.75f};
   CHECK(gated::runtime::select(second) == 1);
+}
+
+TEST_CASE("both of DynMM's decisions in one network: a modality gate policy and a gated fusion") {
+  using namespace gated_fusion_unit;
+  // dynmm_fusion's network plus dynmm's modality gate (its encoders renamed to this network's
+  // modalities; both fixtures take 2 instances of 3x16x16 per modality).
+  const admn::test::fixture f("related/dynmm_fusion.safetensors"), d("related/dynmm.safetensors");
+  std::map<std::string, admn::tensor> gate;
+  for (const std::string& key : d.weights().file().keys()) {
+    if (!key.starts_with("selector.")) continue;
+    std::string renamed = key;
+    const std::pair<std::string, std::string> renames[] = {
+        {"selector.encoder_dict.zed_camera_left.", "selector.encoder_dict.rgb."},
+        {"selector.encoder_dict.realsense_camera_depth.", "selector.encoder_dict.depth."}};
+    for (const auto& rename : renames)
+      if (renamed.starts_with(rename.first)) renamed = rename.second + renamed.substr(rename.first.size());
+    gate.emplace(renamed, d.get(key));
+  }
+  const changed_weights w(f, std::move(gate));
+  using both = m::network<m::modality_gate_policy, gated, m::classifier, rgb, depth>;
+  auto config = fusion_config();
+  config.static_plan.clear();
+  config.controller = {.prefix = "selector.", .heads = 4};
+  config.paths = {"rgb", "depth", "rgb+depth"};
+  const auto net = m::load<both>(w.weights(), config);
+
+  const admn::tensor rgb_in = f.get("input.rgb"), depth_in = f.get("input.depth");
+  const admn::const_view inputs[] = {rgb_in.view(), depth_in.view()};
+  auto ws = net.make_workspace(8);
+  const auto result = net.run(inputs, {}, ws);
+  REQUIRE(result.fusion_paths.size() == 8);
+  std::string chosen;
+  for (std::size_t b = 0; b < 8; ++b) {
+    const std::size_t k =
+        m::modality_gate::select(std::span<const float>(result.controller_logits.data() + b * 3, 3));
+    CHECK(result.plans[b] == net.policy().path_plan(k));
+    chosen +=
+        net.policy().path_name(k) + " / " + (result.fusion_paths[b] == 0 ? "mean" : "transformer") + "; ";
+  }
+  MESSAGE("modality paths / fusion operators: " << chosen);
+
+  // The policy's plans given explicitly: the same fusion choices and logits, bit for bit.
+  const auto given = net.run(inputs, {.plans = result.orders}, ws);
+  CHECK(given.fusion_paths == result.fusion_paths);
+  CHECK(std::memcmp(given.output("logits").data(), result.output("logits").data(), 8 * 5 * sizeof(float)) ==
+        0);
+  // And one sample at a time.
+  const std::size_t per = rgb_in.size() / 8;
+  auto one_ws = net.make_workspace(1);
+  for (std::size_t b = 0; b < 8; ++b) {
+    CAPTURE(b);
+    const admn::const_view one[] = {
+        admn::const_view(rgb_in.data() + b * per, admn::shape{1, 2, 3, 16, 16}),
+        admn::const_view(depth_in.data() + b * per, admn::shape{1, 2, 3, 16, 16})};
+    const auto single = net.run(one, {}, one_ws);
+    CHECK(single.plans[0] == result.plans[b]);
+    CHECK(single.fusion_paths[0] == result.fusion_paths[b]);
+    CHECK(same_row(single.output("logits"), 0, result.output("logits"), b));
+  }
 }
