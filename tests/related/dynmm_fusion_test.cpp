@@ -91,6 +91,26 @@ bool same_row(const admn::tensor& a, std::size_t row_a, const admn::tensor& b, s
          std::memcmp(a.data() + row_a * width, b.data() + row_b * width, width * sizeof(float)) == 0;
 }
 
+// Runs each sample of the batch alone, in a workspace sized for one sample (a short one
+// throws), and checks its plan, fusion operator and logits against the batch's, bit for bit.
+template <class Net>
+void check_per_sample(const Net& net, const admn::tensor& rgb_in, const admn::tensor& depth_in,
+                      const m::network_result& batch) {
+  const std::size_t samples = rgb_in.shape()[0], per = rgb_in.size() / samples;
+  auto ws = net.make_workspace(1);
+  for (std::size_t b = 0; b < samples; ++b) {
+    CAPTURE(b);
+    const admn::const_view one[] = {
+        admn::const_view(rgb_in.data() + b * per, admn::shape{1, 2, 3, 16, 16}),
+        admn::const_view(depth_in.data() + b * per, admn::shape{1, 2, 3, 16, 16})};
+    const auto single = net.run(one, {}, ws);
+    REQUIRE(single.fusion_paths.size() == 1);
+    CHECK(single.plans[0] == batch.plans[b]);
+    CHECK(single.fusion_paths[0] == batch.fusion_paths[b]);
+    CHECK(same_row(single.output("logits"), 0, batch.output("logits"), b));
+  }
+}
+
 }  // namespace gated_fusion_unit
 
 TEST_CASE("a gated fusion runs each operator once on its samples, as per-sample runs do, bit for bit") {
@@ -105,19 +125,8 @@ TEST_CASE("a gated fusion runs each operator once on its samples, as per-sample 
   const std::vector<std::size_t> expected_paths{1, 0, 0, 0, 0, 0, 1, 0};
   CHECK(batch.fusion_paths == expected_paths);
 
-  // Per-sample runs, each in a workspace sized for one sample (a short one throws).
+  check_per_sample(net, rgb_in, depth_in, batch);
   const std::size_t per = rgb_in.size() / 8;
-  auto one_ws = net.make_workspace(1);
-  for (std::size_t b = 0; b < 8; ++b) {
-    CAPTURE(b);
-    const admn::const_view one[] = {
-        admn::const_view(rgb_in.data() + b * per, admn::shape{1, 2, 3, 16, 16}),
-        admn::const_view(depth_in.data() + b * per, admn::shape{1, 2, 3, 16, 16})};
-    const auto single = net.run(one, {}, one_ws);
-    REQUIRE(single.fusion_paths.size() == 1);
-    CHECK(single.fusion_paths[0] == batch.fusion_paths[b]);
-    CHECK(same_row(single.output("logits"), 0, batch.output("logits"), b));
-  }
   // A batch whose samples of one operator are adjacent runs them in place: same rows again.
   const admn::const_view tail[] = {admn::const_view(rgb_in.data() + 1 * per, admn::shape{5, 2, 3, 16, 16}),
                                    admn::const_view(depth_in.data() + 1 * per, admn::shape{5, 2, 3, 16, 16})};
@@ -271,16 +280,5 @@ TEST_CASE("both of DynMM's decisions in one network: a modality gate policy and 
   CHECK(std::memcmp(given.output("logits").data(), result.output("logits").data(), 8 * 5 * sizeof(float)) ==
         0);
   // And one sample at a time.
-  const std::size_t per = rgb_in.size() / 8;
-  auto one_ws = net.make_workspace(1);
-  for (std::size_t b = 0; b < 8; ++b) {
-    CAPTURE(b);
-    const admn::const_view one[] = {
-        admn::const_view(rgb_in.data() + b * per, admn::shape{1, 2, 3, 16, 16}),
-        admn::const_view(depth_in.data() + b * per, admn::shape{1, 2, 3, 16, 16})};
-    const auto single = net.run(one, {}, one_ws);
-    CHECK(single.plans[0] == result.plans[b]);
-    CHECK(single.fusion_paths[0] == result.fusion_paths[b]);
-    CHECK(same_row(single.output("logits"), 0, result.output("logits"), b));
-  }
+  check_per_sample(net, rgb_in, depth_in, result);
 }
