@@ -13,7 +13,8 @@
 // LN(cls + pos[0]) token (docs/numerics.md §2.6), ADMN's meaning of a dropped backbone.
 //
 // Weights and config (policy_setup):
-//   <controller.prefix>encoder_dict.<modality>.…, cls, combiner_encoder.…   the gate's trunk
+//   <controller.prefix>encoder_dict.<modality>.…, combiner_encoder.…        the gate's trunk;
+//   <controller.prefix>cls                   its summary token (without one: the mean over tokens)
 //   <controller.prefix>mod_sel_head.{0,2}.weight (and .bias when stored)     its head: K logits
 //   controller.heads / antialias / eps       the combiner's heads, the encoders' Resize, LN eps
 //   modality_config::encoder                 each modality's conv encoder (as for ADMN's controller)
