@@ -9,6 +9,8 @@
 #include <admn/model/dynmm.hpp>
 #include <admn/model/fixed_string.hpp>
 #include <admn/model/fusion.hpp>
+#include <admn/model/gate_policy.hpp>
+#include <admn/model/gated_fusion.hpp>
 #include <admn/model/heads.hpp>
 #include <admn/model/modality.hpp>
 #include <admn/model/network.hpp>

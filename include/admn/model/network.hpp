@@ -383,9 +383,13 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
     out << "  policy: " << policy_.describe();
     if (policy_.macs(1) != 0) out << ", " << fixed(static_cast<double>(policy_.macs(1)) / 1e9) << " GMAC";
     out << "\n";
-    out << "  fusion: " << fusion_.tokens() << " tokens, width " << fusion_.dim() << ", "
-        << fusion_.encoder().depth() << " layers, " << fixed(static_cast<double>(fusion_.macs(1)) / 1e9)
-        << " GMAC\n";
+    if constexpr (requires { fusion_.describe(); })  // a fusion that describes itself (gated_fusion)
+      out << "  fusion: " << fusion_.describe() << ", " << fixed(static_cast<double>(fusion_.macs(1)) / 1e9)
+          << " GMAC\n";
+    else
+      out << "  fusion: " << fusion_.tokens() << " tokens, width " << fusion_.dim() << ", "
+          << fusion_.encoder().depth() << " layers, " << fixed(static_cast<double>(fusion_.macs(1)) / 1e9)
+          << " GMAC\n";
     out << "  head: " << head_.describe() << "\n";
     if (plan)
       out << "  plan " << plan->to_string() << ": " << fixed(static_cast<double>(macs(*plan)) / 1e9)
