@@ -29,8 +29,8 @@
 #include <admn/profiling/latency_profile.hpp>
 #include <admn/zoo/registry.hpp>
 
-#include "cli.hpp"
-#include "memory.hpp"
+#include <admn/cli/args.hpp>
+#include <admn/cli/memory.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -60,7 +60,7 @@ constexpr const char* usage =
 
 // Counts come in lists here, and the message says so.
 std::size_t parse_count(std::string_view flag, std::string_view text) {
-  return admn::examples::parse_count(flag, text, "non-negative integers");
+  return admn::cli::parse_count(flag, text, "non-negative integers");
 }
 
 std::vector<std::size_t> parse_list(std::string_view flag, std::string_view text) {
@@ -78,7 +78,7 @@ arguments parse(int argc, char** argv) {
   arguments a;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
-    const auto value = [&] { return admn::examples::flag_value(argc, argv, i); };
+    const auto value = [&] { return admn::cli::flag_value(argc, argv, i); };
     if (flag == "--model") {
       a.model = value();
     } else if (flag == "--csv") {
@@ -107,7 +107,7 @@ arguments parse(int argc, char** argv) {
       std::fputs(usage, stdout);
       std::exit(0);
     } else {
-      throw admn::examples::unknown_flag(flag);
+      throw admn::cli::unknown_flag(flag);
     }
   }
   if (a.model.empty()) throw admn::argument_error("admn.cli.missing_flag", "--model is required");
@@ -125,18 +125,8 @@ template <class Fn>
 double time_ms(std::size_t repeat, Fn&& fn) {
   fn();
   std::vector<double> times;
-  for (std::size_t r = 0; r < repeat; ++r) times.push_back(admn::examples::elapsed_ms(fn));
+  for (std::size_t r = 0; r < repeat; ++r) times.push_back(admn::cli::elapsed_ms(fn));
   return median(times);
-}
-
-admn::tensor random_tensor(const admn::shape& s, std::uint64_t seed) {
-  admn::tensor t(s);
-  std::uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (float& v : t.values()) {
-    state = state * 6364136223846793005ull + 1442695040888963407ull;
-    v = static_cast<float>(state >> 40) / 8388608.0f - 1.0f;
-  }
-  return t;
 }
 
 struct row {
@@ -171,12 +161,12 @@ int run(const arguments& args) {
           for (std::size_t m = 0; m < count; ++m) {
             const auto& mc = net.config().modalities[m];
             const auto& b = net.backbone(m);
-            raw.push_back(random_tensor(
+            raw.push_back(admn::profiling::random_input(
                 admn::shape{1, mc.instances, admn::profiling::modality_input_channels<net_type>[m],
                             mc.image[0], mc.image[1]},
                 m + 1));
-            ready.push_back(
-                random_tensor(admn::shape{mc.instances, b.channels(), mc.image[0], mc.image[1]}, m + 11));
+            ready.push_back(admn::profiling::random_input(
+                admn::shape{mc.instances, b.channels(), mc.image[0], mc.image[1]}, m + 11));
             features.push_back(admn::tensor(admn::shape{mc.instances, b.dim()}));
           }
           std::vector<admn::const_view> raw_views, ready_views;
@@ -198,7 +188,7 @@ int run(const arguments& args) {
           std::printf("%7s %4s  %-40s %13s %11s %9s %8s\n", "threads", "L", "plan", "controller_ms",
                       "backbone_ms", "total_ms", "GMAC");
           std::vector<row> rows;
-          const admn::examples::resident_memory loaded = admn::examples::resident();
+          const admn::cli::resident_memory loaded = admn::cli::resident();
           for (const int threads : args.threads) {
             const admn::executor ex({.threads = threads});
             ex.run([&] {
@@ -225,7 +215,7 @@ int run(const arguments& args) {
               }
             });
           }
-          if (const auto now = admn::examples::resident(); now.known) {
+          if (const auto now = admn::cli::resident(); now.known) {
             const double file_mib = static_cast<double>(model->file_size()) / 1048576.0;
             std::printf(
                 "resident memory (Linux VmHWM/VmRSS): model file %.1f MiB; after loading %.1f MiB (%.3fx); "
@@ -255,5 +245,5 @@ int run(const arguments& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return admn::examples::run_main("admn-bench", [&] { return run(parse(argc, argv)); });
+  return admn::cli::guarded_main("admn-bench", [&] { return run(parse(argc, argv)); });
 }

@@ -27,7 +27,7 @@
 #include <admn/zoo/digits.hpp>
 #include <admn/zoo/registry.hpp>
 
-#include "cli.hpp"
+#include <admn/cli/args.hpp>
 
 #include <algorithm>
 #include <array>
@@ -293,10 +293,10 @@ bool plot(const std::string& csv, const std::string& png, std::size_t max_budget
 }
 
 options parse(int argc, char** argv) {
-  using admn::examples::flag_value;
+  using admn::cli::flag_value;
   options o;
   const auto positive = [](std::string_view flag, std::string_view text) {
-    const std::size_t v = admn::examples::parse_count(flag, text, "a positive integer");
+    const std::size_t v = admn::cli::parse_count(flag, text, "a positive integer");
     if (v == 0 || v > 4096)
       throw admn::argument_error("admn.cli.value", std::string(flag) + " must be 1 to 4096");
     return v;
@@ -322,7 +322,7 @@ options parse(int argc, char** argv) {
     else if (a == "--bf16")
       o.precision = admn::kernels::precision::bf16;
     else
-      throw admn::examples::unknown_flag(a);
+      throw admn::cli::unknown_flag(a);
   }
   return o;
 }
@@ -390,5 +390,5 @@ int run(const options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return admn::examples::run_main("admn-demo", [&] { return run(parse(argc, argv)); });
+  return admn::cli::guarded_main("admn-demo", [&] { return run(parse(argc, argv)); });
 }

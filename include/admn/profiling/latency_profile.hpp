@@ -201,6 +201,19 @@ struct latency_profile {
   }
 };
 
+// Synthetic input for timing: a tensor of shape `s`, uniform in [-1, 1), the same values for
+// the same seed on every machine (a 64-bit LCG, not <random>, whose distributions differ
+// between standard libraries).
+[[nodiscard]] inline tensor random_input(const shape& s, std::uint64_t seed) {
+  tensor t(s);
+  std::uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (float& v : t.values()) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    v = static_cast<float>(state >> 40) / 8388608.0f - 1.0f;
+  }
+  return t;
+}
+
 namespace detail {
 
 // The modality types of a model::network, for their input channel counts.
@@ -210,16 +223,6 @@ template <class C, class F, class H, class... M>
 struct network_modalities<model::network<C, F, H, M...>> {
   static constexpr std::array<std::size_t, sizeof...(M)> input_channels{M::input_channels...};
 };
-
-inline tensor random_tensor(const shape& s, std::uint64_t seed) {
-  tensor t(s);
-  std::uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (float& v : t.values()) {
-    state = state * 6364136223846793005ull + 1442695040888963407ull;
-    v = static_cast<float>(state >> 40) / 8388608.0f - 1.0f;
-  }
-  return t;
-}
 
 // A part to time: fn() is timed, reset() runs untimed before each call.
 struct timed_part {
@@ -325,11 +328,11 @@ template <class Net>
   for (std::size_t m = 0; m < count; ++m) {
     const auto& b = net.backbone(m);
     const auto& mc = net.config().modalities[m];
-    ready.push_back(detail::random_tensor(shape{batch * mc.instances, b.channels(), mc.image[0], mc.image[1]},
-                                          2 * m + 1));
-    raw.push_back(detail::random_tensor(
+    ready.push_back(
+        random_input(shape{batch * mc.instances, b.channels(), mc.image[0], mc.image[1]}, 2 * m + 1));
+    raw.push_back(random_input(
         shape{batch, mc.instances, modality_input_channels<Net>[m], mc.image[0], mc.image[1]}, 2 * m + 2));
-    features.push_back(detail::random_tensor(shape{batch * mc.instances, b.dim()}, 100 + m));
+    features.push_back(random_input(shape{batch * mc.instances, b.dim()}, 100 + m));
   }
 
   // Every part's buffers, then the timed parts; they are measured together (time_rounds).
@@ -372,7 +375,7 @@ template <class Net>
       });
     }});
     if (b.depth() == 0) continue;
-    block_inputs[m] = detail::random_tensor(tokens[m].shape(), 7 + m);
+    block_inputs[m] = random_input(tokens[m].shape(), 7 + m);
     block_ws[m] = workspace(b.block(0).workspace_floats(images, b.tokens()));
     block_part[m] = parts.size();
     parts.push_back(

@@ -24,6 +24,7 @@
 #include <admn/error.hpp>
 #include <admn/io/safetensors.hpp>
 #include <admn/io/weight_source.hpp>
+#include <admn/model/config_reader.hpp>
 #include <admn/zoo/ave.hpp>
 #include <admn/zoo/digits.hpp>
 #include <admn/zoo/gtdm.hpp>
@@ -73,40 +74,27 @@ inline constexpr std::string_view known_archs =
   if (!meta) return out;
   const auto it = meta->find("admn.config");
   if (it == meta->end()) return out;
-  nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(it->second);
-  } catch (const nlohmann::json::exception& e) {
-    throw config_error("admn.config.json", std::string("admn.config is not valid JSON: ") + e.what());
-  }
+  // The same strict reader as a network's own admn.config (model/config_reader.hpp): size,
+  // nesting and repeated keys checked, every value named by its key.
+  const nlohmann::json json = model::detail::parse_config_text(it->second);
   if (!json.is_object()) throw config_error("admn.config.json", "admn.config must be a JSON object");
-  const auto count = [](const nlohmann::json& v, const std::string& key) {
-    if (!v.is_number_unsigned() || v.get<std::size_t>() == 0 || v.get<std::size_t>() > 65536)
-      throw config_error("admn.config.value",
-                         "admn.config '" + key + "' must be a positive integer, got " + v.dump());
-    return v.get<std::size_t>();
-  };
-  const auto pair = [&](const nlohmann::json& v, const std::string& key) {
-    if (!v.is_array() || v.size() != 2)
-      throw config_error("admn.config.value",
-                         "admn.config '" + key + "' must be [height, width], got " + v.dump());
-    return std::array<std::size_t, 2>{count(v[0], key), count(v[1], key)};
-  };
+  const model::detail::config_json_reader root("");
   for (const auto& [key, value] : json.items()) {
+    const model::detail::config_json_reader at = root.at(key);
     if (key == "vit_heads")
-      out.vit_heads = count(value, key);
+      out.vit_heads = at.count(value);
     else if (key == "image_size")
-      out.image_size = pair(value, key);
+      out.image_size = at.pair(value);
     else if (key == "audio_size")
-      out.audio_size = pair(value, key);
+      out.audio_size = at.pair(value);
     else if (key == "range_doppler_size")
-      out.range_doppler_size = pair(value, key);
+      out.range_doppler_size = at.pair(value);
     else if (key == "controller_heads")
-      out.controller_heads = count(value, key);
+      out.controller_heads = at.count(value);
     else if (key == "fusion_heads")
-      out.fusion_heads = count(value, key);
+      out.fusion_heads = at.count(value);
     else if (key != "description")
-      throw config_error("admn.config.key", "unknown admn.config key '" + key + "'");
+      at.unknown_key();
   }
   return out;
 }
