@@ -92,7 +92,7 @@ for round in $(seq 1 "$rounds"); do
     tee -a "$out/int8.txt"
 done
 # The installed-style program against its -march=native twin, and admn-run's memory.
-tools/bench-portable.sh build/release --rounds "$rounds" | tee "$out/portable.txt"
+tools/bench-portable.sh build/release --rounds $((2 * rounds + 1)) | tee "$out/portable.txt"
 tools/bench-memory.sh build/release --repeat "$rounds" | tee "$out/memory.txt"
 load_after=$(uptime | sed 's/.*load average: //')
 /usr/bin/python3 bench/peer_table.py "$rounds" "$out/admn.jsonl" "$out/ort.jsonl" "$out/int8.jsonl" > "$out/peers.md"
