@@ -28,6 +28,7 @@
 #include <admn/layers/linear.hpp>
 #include <admn/layers/mlp.hpp>
 #include <admn/model/components.hpp>
+#include <admn/model/executor.hpp>
 #include <admn/model/vit_backbone.hpp>
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/workspace.hpp>
@@ -36,7 +37,6 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <span>
 #include <sstream>
@@ -249,11 +249,11 @@ class multi_task_network {
     return workspace(workspace_floats(batch));
   }
   [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const {
-    const std::size_t rows = batch * encoder_.tokens(), d = encoder_.dim();
+    const std::size_t tokens = encoder_.tokens(), rows = batch * tokens, d = encoder_.dim();
     std::size_t policy = workspace::rounded(batch * depth());
     for (const auto& p : policies_)
       policy = std::max(policy, workspace::rounded(batch * depth()) + p.workspace_floats(batch));
-    const std::size_t group = workspace::rounded(rows * d) + workspace::rounded(batch * d) +
+    const std::size_t group = gather_floats(batch, tokens * d) + gather_floats(batch, d) +
                               encoder_.workspace_floats(batch, config_.image[0], config_.image[1]);
     std::size_t head = 0;
     for (const auto& h : heads_) head = std::max(head, h.workspace_floats(batch));
@@ -308,32 +308,15 @@ class multi_task_network {
     for (const auto& mask : result.masks) result.macs.push_back(macs(mask, !options.mask));
 
     // Samples that keep the same blocks run together; others are gathered.
-    std::vector<bool> done(batch, false);
-    for (std::size_t b = 0; b < batch; ++b) {
-      if (done[b]) continue;
-      std::vector<std::size_t> group;
-      for (std::size_t s = b; s < batch; ++s)
-        if (!done[s] && result.masks[s] == result.masks[b]) {
-          group.push_back(s);
-          done[s] = true;
-        }
-      workspace::scope group_scope(ws);
-      const bool adjacent = group.back() - group.front() + 1 == group.size();
-      const std::size_t n = group.size();
-      mutable_view gx = x.slice(group.front() * tokens, (group.front() + n) * tokens);
-      mutable_view gf = features.slice(group.front(), group.front() + n);
-      if (!adjacent) {
-        gx = ws.take(shape{n * tokens, d});
-        gf = ws.take(shape{n, d});
-        for (std::size_t g = 0; g < n; ++g)
-          std::memcpy(gx.data() + g * tokens * d, x.data() + group[g] * tokens * d,
-                      tokens * d * sizeof(float));
-      }
-      encoder_.forward_embedded(gx, result.masks[b].blocks(), gf, ws);
-      if (!adjacent)
-        for (std::size_t g = 0; g < n; ++g)
-          std::memcpy(features.data() + group[g] * d, gf.data() + g * d, d * sizeof(float));
-    }
+    for_each_group(
+        batch, [&](std::size_t s) -> const adaptive::layer_mask& { return result.masks[s]; },
+        [&](const auto& group) {
+          workspace::scope group_scope(ws);
+          const mutable_view gx = gather(group, x, tokens, ws);
+          const mutable_view gf = group_rows(group, features, 1, ws);
+          encoder_.forward_embedded(gx, group.key().blocks(), gf, ws);
+          scatter(group, gf, features, 1);
+        });
 
     for (const auto& h : heads_) {
       tensor out(shape{batch, h.outputs()});

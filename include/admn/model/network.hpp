@@ -24,6 +24,7 @@
 #include <admn/io/weight_source.hpp>
 #include <admn/kernels/parallel.hpp>
 #include <admn/model/components.hpp>
+#include <admn/model/executor.hpp>
 #include <admn/model/input_checks.hpp>
 #include <admn/model/modality.hpp>
 #include <admn/model/policy.hpp>
@@ -33,7 +34,6 @@
 
 #include <array>
 #include <concepts>
-#include <cstring>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -99,61 +99,29 @@ consteval bool names_unique() {
 }
 
 // Scratch floats run_grouped needs for `images` images of h × w: a gathered copy of
-// the images and features of one mask group, plus the backbone's own scratch.
+// the images and features of one group, plus the backbone's own scratch.
 [[nodiscard]] inline std::size_t grouped_workspace_floats(const vit_backbone& backbone, std::size_t images,
                                                           std::size_t h, std::size_t w) noexcept {
-  return workspace::rounded(images * backbone.channels() * h * w) +
-         workspace::rounded(images * backbone.dim()) + backbone.workspace_floats(images, h, w);
+  return gather_floats(images, backbone.channels() * h * w) + gather_floats(images, backbone.dim()) +
+         backbone.workspace_floats(images, h, w);
 }
 
 // Runs `backbone` for `batch` samples of `per` images each, sample b running the
 // blocks of blocks_of(b) (a const adaptive::layer_mask& — its blocks ascending — or a
 // const adaptive::execution_order& — its blocks in that order):
 //   images (batch·per, C, H, W) → features (batch·per, dim), sample-major rows.
-// Samples with equal blocks run as one backbone batch, so every block runs only on
-// the rows that keep it; a group whose samples are adjacent runs in place, any
-// other group is gathered (its images only), run, and its feature rows scattered
-// back. Results equal per-sample runs bit for bit (the kernels do not depend on
-// the batch size). Allocation-free: groups are found by comparing masks or orders,
-// O(batch²) comparisons, nothing next to the ViT's cost.
+// Samples with equal blocks run as one backbone batch (model/executor.hpp), so every
+// block runs only on the rows that keep it; results equal per-sample runs bit for bit.
 template <class BlocksOf>
 void run_grouped(const vit_backbone& backbone, const_view images, std::size_t per, std::size_t batch,
-                 BlocksOf&& mask_of, mutable_view features, workspace& ws) {
-  const std::size_t image_floats = backbone.channels() * images.extent(2) * images.extent(3);
-  const std::size_t dim = backbone.dim();
-  for (std::size_t b = 0; b < batch; ++b) {
-    const auto& mask = mask_of(b);
-    // Samples are grouped under their first occurrence; a later one was run with it.
-    bool seen = false;
-    for (std::size_t s = 0; s < b && !seen; ++s) seen = mask_of(s) == mask;
-    if (seen) continue;
-    std::size_t members = 0, last = b;
-    for (std::size_t s = b; s < batch; ++s)
-      if (mask_of(s) == mask) {
-        ++members;
-        last = s;
-      }
-    const bool adjacent = last - b + 1 == members;
+                 BlocksOf&& blocks_of, mutable_view features, workspace& ws) {
+  for_each_group(batch, blocks_of, [&](const auto& group) {
     workspace::scope scope(ws);
-    const std::size_t n = members * per;
-    const shape in_shape{n, backbone.channels(), images.extent(2), images.extent(3)};
-    if (adjacent) {
-      backbone.forward(const_view(images.data() + b * per * image_floats, in_shape), blocks_to_run(mask),
-                       features.slice(b * per, b * per + n), ws);
-      continue;
-    }
-    const mutable_view gathered = ws.take(in_shape);
-    const mutable_view out = ws.take(shape{n, dim});
-    for (std::size_t s = b, g = 0; s <= last; ++s)
-      if (mask_of(s) == mask)
-        std::memcpy(gathered.data() + (g++) * per * image_floats, images.data() + s * per * image_floats,
-                    per * image_floats * sizeof(float));
-    backbone.forward(gathered, blocks_to_run(mask), out, ws);
-    for (std::size_t s = b, g = 0; s <= last; ++s)
-      if (mask_of(s) == mask)
-        std::memcpy(features.data() + s * per * dim, out.data() + (g++) * per * dim,
-                    per * dim * sizeof(float));
-  }
+    const const_view in = gather(group, images, per, ws);
+    const mutable_view out = group_rows(group, features, per, ws);
+    backbone.forward(in, blocks_to_run(group.key()), out, ws);
+    scatter(group, out, features, per);
+  });
 }
 
 // Represents: a network of Policy, Fusion and Head over the Modalities.
