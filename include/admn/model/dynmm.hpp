@@ -483,8 +483,8 @@ requires(expert_network<Experts>&&...) class gated_experts {
   // creating them on first use. Throws config_error [admn.experts.outputs] when
   // experts name or shape their outputs differently.
   template <class Group>
-  static void scatter_outputs(const named_outputs& from, const Group& group, std::size_t batch,
-                              std::size_t k, named_outputs& to) {
+  static void scatter_outputs(const named_outputs& from, const Group& group, std::size_t batch, std::size_t k,
+                              named_outputs& to) {
     if (!to.empty() && to.size() != from.size())
       throw config_error("admn.experts.outputs", "expert " + std::to_string(k) + " gives " +
                                                      std::to_string(from.size()) +
