@@ -32,9 +32,11 @@
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/workspace.hpp>
 
+#include <algorithm>
 #include <array>
 #include <concepts>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -63,7 +65,11 @@ struct network_config {
   std::vector<modality_config> modalities{};  // in the network's modality order
   controller_config controller{};
   fusion_config fusion{};
-  std::string head_prefix = "output_head.";
+  std::string head_prefix = "output_head.";  // a single head's weights
+  std::string head_name = "output";          // a single head's task name (run_options::tasks)
+  std::vector<task_spec> tasks{};            // a head list's tasks (task_heads), in order
+  // A policy of several parts: one weight prefix each (AdaMTL: one BlockSelect per task).
+  std::vector<std::string> policy_prefixes{};
   // Block costs per modality for the top-L rule (AVE-Unequal: {3, 1}); empty: equal.
   // A call's run_options::costs override them.
   std::vector<std::size_t> costs{};
@@ -189,11 +195,14 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
                        .trained_budgets = config.trained_budgets,
                        .costs = config.costs,
                        .static_plan = config.static_plan,
-                       .paths = config.paths};
+                       .paths = config.paths,
+                       .prefixes = config.policy_prefixes};
     for (std::size_t m = 0; m < modality_count; ++m) {
       const auto& mc = config.modalities[m];
       setup.modalities.push_back({std::string(names[m]), backbones[m].channels(), mc.image[0], mc.image[1],
                                   mc.instances, backbones[m].depth(), mc.encoder});
+      setup.tokens.push_back(backbones[m].tokens());
+      setup.widths.push_back(backbones[m].dim());
     }
     policy_runtime policy = policy_runtime::load(w, setup);
 
@@ -204,8 +213,20 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
       fusion.adapter_prefixes.push_back(mc.adapter_prefix);
       fusion.instances.push_back(mc.instances);
     }
-    fusion_runtime fuse = fusion_runtime::load(w, fusion);
-    head_runtime head = head_runtime::load(w.sub(config.head_prefix), fuse.dim());
+    std::array<std::size_t, modality_count> widths{};
+    for (std::size_t m = 0; m < modality_count; ++m) widths[m] = backbones[m].dim();
+    fusion_runtime fuse = [&] {
+      if constexpr (requires { fusion_runtime::load(w, fusion); })
+        return fusion_runtime::load(w, fusion);
+      else
+        return fusion_runtime::load(w, fusion, std::span<const std::size_t>(widths));
+    }();
+    head_runtime head = [&] {
+      if constexpr (head_list_runtime<head_runtime>)
+        return head_runtime::load(w, fuse.dim(), std::span<const task_spec>(config.tasks));
+      else
+        return head_runtime::load(w.sub(config.head_prefix), fuse.dim());
+    }();
     return network(std::move(config), std::move(backbones), std::move(policy), std::move(fuse),
                    std::move(head));
   }
@@ -230,6 +251,19 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
   }
   [[nodiscard]] const fusion_runtime& fusion() const noexcept { return fusion_; }
   [[nodiscard]] const head_runtime& head() const noexcept { return head_; }
+  // Whether the policy decides from the backbones' stem tokens (every modality is then
+  // embedded before it runs).
+  [[nodiscard]] static constexpr bool policy_reads_tokens() noexcept {
+    return input_of<Policy>() == policy_input::stem_tokens;
+  }
+
+  // The tasks a call may name (run_options::tasks): the head list's, or the single head's.
+  [[nodiscard]] std::vector<std::string> task_names() const {
+    if constexpr (head_list_runtime<head_runtime>)
+      return head_.task_names();
+    else
+      return {config_.head_name};
+  }
 
   // MACs of one sample under `plan` (the policy included when it runs).
   [[nodiscard]] std::size_t macs(const adaptive::layer_plan& plan, bool with_controller = true) const {
@@ -237,7 +271,7 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
     if (with_controller) total += policy_.macs(1);
     for (std::size_t m = 0; m < modality_count; ++m) {
       const auto& mc = config_.modalities[m];
-      if (plan[m].count() != 0)
+      if (plan[m].count() != 0 || policy_reads_tokens())
         total += backbones_[m].patch_embedding().macs(mc.instances, mc.image[0], mc.image[1]);
       total += plan[m].count() * backbones_[m].block_macs(mc.instances);
     }
@@ -271,8 +305,10 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
       backbone += backbone_floats(m, images);
     });
     std::size_t features = 0;
-    for (std::size_t m = 0; m < modality_count; ++m)
+    for (std::size_t m = 0; m < modality_count; ++m) {
       features += workspace::rounded(batch * config_.modalities[m].instances * backbones_[m].dim());
+      if (policy_reads_tokens()) features += workspace::rounded(token_floats(m, batch));
+    }
     std::size_t stage = std::max(backbone, policy_.workspace_floats(batch));
     stage = std::max(stage, fusion_.workspace_floats(batch) + workspace::rounded(batch * fusion_.dim()) +
                                 head_.workspace_floats(batch));
@@ -286,6 +322,7 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
                                    workspace& ws) const {
     const std::size_t batch = check_inputs(inputs);
     if (options.check_finite) model::check_finite(inputs, input_specs());
+    const std::vector<std::size_t> tasks = tasks_for(options);
     workspace::scope scope(ws);
     network_result result;
 
@@ -301,8 +338,19 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
       ready[m] = runner::template run<M::input_channels>(flat, scratch);
     });
 
+    // A policy on stem tokens: every modality's stem first; the backbones continue from it.
+    std::array<mutable_view, modality_count> stems{};
+    std::array<const_view, modality_count> stem_views{};
+    if constexpr (policy_reads_tokens())
+      for (std::size_t m = 0; m < modality_count; ++m) {
+        stems[m] = ws.take(
+            shape{batch * config_.modalities[m].instances * backbones_[m].tokens(), backbones_[m].dim()});
+        backbones_[m].embed(ready[m], stems[m], ws);
+        stem_views[m] = stems[m];
+      }
+
     // 2. Plans: the policy's, or the caller's; then the call's block orders.
-    result.orders = orders_for(batch, ready, options, result, ws);
+    result.orders = orders_for(batch, ready, stem_views, options, result, ws);
     for (const auto& o : result.orders) result.plans.push_back(o.masks());
 
     // 3. Backbones: modalities in parallel, each with its own carved workspace.
@@ -315,7 +363,10 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
       for (std::size_t m = 0; m < modality_count; ++m)
         arenas[m] = ws.carve(backbone_floats(m, batch * config_.modalities[m].instances));
       kernels::for_each_chunk(modality_count, 1, [&](std::size_t m, std::size_t) {
-        run_backbone(m, ready[m], result.orders, features[m], arenas[m]);
+        if constexpr (policy_reads_tokens())
+          run_embedded(m, stems[m], result.orders, features[m], arenas[m]);
+        else
+          run_backbone(m, ready[m], result.orders, features[m], arenas[m]);
       });
     }
 
@@ -327,7 +378,10 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
       fusion_.forward(feature_views, batch, fused, ws, result.fusion_paths);  // a gated fusion reports
     else
       fusion_.forward(feature_views, batch, fused, ws);
-    result.outputs = head_.forward(fused, ws);
+    if constexpr (head_list_runtime<head_runtime>)
+      result.outputs = options.tasks.empty() ? head_.forward(fused, ws) : head_.forward(fused, tasks, ws);
+    else
+      result.outputs = head_.forward(fused, ws);
     return result;
   }
 
@@ -351,8 +405,7 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
     out << "  policy: " << policy_.describe();
     if (policy_.macs(1) != 0) out << ", " << fixed(static_cast<double>(policy_.macs(1)) / 1e9) << " GMAC";
     out << "\n";
-    out << "  fusion: " << fusion_.tokens() << " tokens, width " << fusion_.dim() << ", "
-        << fusion_.encoder().depth() << " layers, " << fixed(static_cast<double>(fusion_.macs(1)) / 1e9)
+    out << "  fusion: " << fusion_.describe() << ", " << fixed(static_cast<double>(fusion_.macs(1)) / 1e9)
         << " GMAC\n";
     out << "  head: " << head_.describe() << "\n";
     if (plan)
@@ -377,10 +430,40 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
                               std::to_string(backbones_[m].dim()));
   }
 
+  // Floats of modality m's stem tokens for `batch` samples.
+  [[nodiscard]] std::size_t token_floats(std::size_t m, std::size_t batch) const noexcept {
+    return batch * config_.modalities[m].instances * backbones_[m].tokens() * backbones_[m].dim();
+  }
+
+  // The call's tasks as indices into task_names(), checked before anything runs.
+  [[nodiscard]] std::vector<std::size_t> tasks_for(const run_options& options) const {
+    std::vector<std::size_t> out;
+    if (options.tasks.empty()) return out;
+    const std::vector<std::string> names = task_names();
+    for (const auto& t : options.tasks) {
+      const auto it = std::find(names.begin(), names.end(), t);
+      if (it == names.end()) {
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+        throw argument_error("admn.network.task", "no task named '" + t + "' (tasks: " + list + ")");
+      }
+      const auto index = static_cast<std::size_t>(it - names.begin());
+      if (std::find(out.begin(), out.end(), index) != out.end())
+        throw argument_error("admn.network.task", "task '" + t + "' is named twice");
+      out.push_back(index);
+    }
+    return out;
+  }
+
   // A modality's arena: what run_grouped needs for all of the batch's images.
   [[nodiscard]] std::size_t backbone_floats(std::size_t m, std::size_t images) const {
     const auto& mc = config_.modalities[m];
-    return grouped_workspace_floats(backbones_[m], images, mc.image[0], mc.image[1]);
+    std::size_t floats = grouped_workspace_floats(backbones_[m], images, mc.image[0], mc.image[1]);
+    if (policy_reads_tokens())  // run_embedded gathers token rows instead of images
+      floats = std::max(floats, gather_floats(images, backbones_[m].tokens() * backbones_[m].dim()) +
+                                    gather_floats(images, backbones_[m].dim()) +
+                                    backbones_[m].workspace_floats(images, mc.image[0], mc.image[1]));
+    return floats;
   }
 
   static std::string fixed(double v) {
@@ -406,6 +489,7 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
   // shuffled per sample when the call asks for random block orders.
   std::vector<adaptive::ordered_plan> orders_for(std::size_t batch,
                                                  const std::array<const_view, modality_count>& ready,
+                                                 const std::array<const_view, modality_count>& stems,
                                                  const run_options& options, network_result& result,
                                                  workspace& ws) const {
     const auto depth_list = depths();
@@ -418,11 +502,13 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
     } else if (options.plan) {
       orders.assign(batch, *options.plan);
     } else {
-      const policy_call call{.inputs = std::span<const const_view>(ready.data(), ready.size()),
-                             .batch = batch,
-                             .depths = std::span<const std::size_t>(depth_list.data(), depth_list.size()),
-                             .costs = config_.costs,
-                             .options = options};
+      policy_call call{.inputs = std::span<const const_view>(ready.data(), ready.size()),
+                       .batch = batch,
+                       .depths = std::span<const std::size_t>(depth_list.data(), depth_list.size()),
+                       .costs = config_.costs,
+                       .options = options};
+      if constexpr (policy_reads_tokens())
+        call.tokens = std::span<const const_view>(stems.data(), stems.size());
       decision d;
       policy_.decide(call, d, ws);
       if (d.plans.size() != batch)
@@ -453,6 +539,21 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
     run_grouped(
         backbones_[m], images, config_.modalities[m].instances, orders.size(),
         [&](std::size_t b) -> const adaptive::execution_order& { return orders[b][m]; }, features, ws);
+  }
+
+  // Continues modality m's backbone from its stem tokens (in place), samples grouped
+  // by block order as in run_grouped.
+  void run_embedded(std::size_t m, mutable_view stems, const std::vector<adaptive::ordered_plan>& orders,
+                    mutable_view features, workspace& ws) const {
+    const std::size_t per = config_.modalities[m].instances;
+    const auto order_of = [&](std::size_t b) -> const adaptive::execution_order& { return orders[b][m]; };
+    for_each_group(orders.size(), order_of, [&](const auto& group) {
+      workspace::scope scope(ws);
+      const mutable_view x = gather(group, stems, per * backbones_[m].tokens(), ws);
+      const mutable_view out = group_rows(group, features, per, ws);
+      backbones_[m].forward_embedded(x, blocks_to_run(group.key()), out, ws);
+      scatter(group, out, features, per);
+    });
   }
 
   network_config config_;
