@@ -18,8 +18,11 @@
 //   f     = LN_final(Blocks_keep(x0))[0]                                 kept blocks in increasing order
 //   y_t   = head_t(f)                                                    Linear, or fc1 → GELU → fc2
 // A classification head outputs logits, a regression head values. One run returns
-// every task's output and the blocks each sample used; samples with the same blocks
-// run as one batch, the others are gathered, so skipped blocks cost nothing.
+// every task's output (or those it names) and the blocks each sample used; samples with
+// the same blocks run as one batch, the others are gathered, so skipped blocks cost nothing.
+// In admn's types: multi_task_net = network<task_block_select (a policy on the stem
+// tokens), pass_through (the encoder's features to the heads), task_heads, one image
+// modality>; multi_task_network adds AdaMTL's options (MAC target, one mask for all).
 #pragma once
 
 #include <admn/adaptive/layer_mask.hpp>

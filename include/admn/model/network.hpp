@@ -10,10 +10,12 @@
 // (docs/numerics.md §1):
 //   1. preprocess every modality's images (same tensors for policy and backbone, §4.1)
 //   2. the policy decides one ordered plan per sample (model/policy.hpp; ADMN's
-//      controller → logits → top-L, §4.6), or the caller names the plans
+//      controller → logits → top-L, §4.6), or the caller names the plans; a policy on
+//      stem tokens (AdaMTL) gets every modality's [cls; PatchEmbed] + pos first
 //   3. each modality's backbone runs the plan's blocks, in its order, on all instances
-//      of a sample; samples sharing an order run as one batch, the rest are gathered
-//   4. fusion over all instance tokens → head.
+//      of a sample (from those stem tokens when the policy read them); samples sharing
+//      an order run as one batch, the rest are gathered (model/executor.hpp)
+//   4. fusion over all instance tokens → the heads: every task, or those the call names.
 // A loaded network is immutable: run() is const and thread-safe, given one
 // workspace per thread.
 #pragma once

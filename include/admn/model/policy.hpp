@@ -1,6 +1,7 @@
 // admn/model/policy.hpp — the Policy slot of a network: who decides each sample's plan.
 //
-// A policy looks at one call's preprocessed inputs and run options and writes one
+// A policy looks at one call's preprocessed inputs (or the backbones' stem tokens,
+// policy_input) and run options and writes one
 // ordered plan per sample: which blocks of each modality run, in which order.
 // Provided:
 //   conv_controller<Summary, Qoi>  ADMN's QoI-aware controller (docs/numerics.md §4) feeding the
@@ -10,6 +11,8 @@
 //   static_plans                   the same plan for every input: the config's static plan
 //                                  (first:N, every-other:T — LayerDrop's pruning recipes —
 //                                  or block lists); `no_controller` is its older name
+//   task_block_select              AdaMTL's task-aware block select on the stem tokens
+//                                  (model/adamtl.hpp)
 // A call that names its plans bypasses the policy and its cost; a call may also ask
 // for random block orders (LayerShuffle), whoever chose the blocks.
 // Your own policy: a type with `is_policy`, `learned` (true: it needs a budget) and a
