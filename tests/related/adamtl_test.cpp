@@ -119,6 +119,7 @@ TEST_CASE("a run computes only the tasks it names; an unknown or repeated task i
   const auto& d_all = all.output("distance");
   for (std::size_t i = 0; i < d.size(); ++i) CHECK(d.data()[i] == d_all.data()[i]);
   CHECK(error_id([&] { (void)one.output("scene"); }) == "admn.result.output");
+  for (std::size_t b = 0; b < 4; ++b) CHECK(one.macs[b] == all.macs[b] - net.head(0).macs(1));
   // Listed order is output order.
   const auto both = net.run(image.view(), {.tasks = {"distance", "scene"}}, ws);
   REQUIRE(both.outputs.size() == 2);

@@ -213,7 +213,7 @@ struct multi_task_options {
 struct multi_task_result {
   tensor policy_logits;                     // (B, depth): max over the controllers; empty with a mask
   std::vector<adaptive::layer_mask> masks;  // the blocks each sample ran
-  std::vector<std::size_t> macs;            // per sample: stem + policy + kept blocks + every head
+  std::vector<std::size_t> macs;            // per sample: stem + policy + kept blocks + heads computed
   named_outputs outputs;                    // one per task computed, in task order: (B, outputs)
   [[nodiscard]] const tensor& output(std::string_view name) const {
     for (const auto& [n, t] : outputs)
@@ -332,9 +332,15 @@ class basic_multi_task_network {
 
     multi_task_result result;
     if (!options.mask) result.policy_logits = std::move(r.controller_logits);
+    // Heads the call did not name cost nothing.
+    std::size_t skipped = 0;
+    if (!options.tasks.empty())
+      for (std::size_t t = 0; t < tasks(); ++t)
+        if (std::find(options.tasks.begin(), options.tasks.end(), head(t).name()) == options.tasks.end())
+          skipped += head(t).macs(1);
     for (const auto& p : r.plans) {
       result.masks.push_back(p[0]);
-      result.macs.push_back(macs(p[0], !options.mask));
+      result.macs.push_back(macs(p[0], !options.mask) - skipped);
     }
     result.outputs = std::move(r.outputs);
     return result;
