@@ -72,7 +72,7 @@ TEST_CASE("for_each_group: adjacent runs, one key, all distinct, an empty batch"
   CHECK(groups_of({}).empty());
 }
 
-TEST_CASE("gather, group_rows and scatter move row blocks; adjacent groups use the rows in place") {
+TEST_CASE("gather, group_rows and scatter move row blocks, and adjacent groups use the rows in place") {
   // 5 samples of 2 rows × 3 floats each: value = 100·sample + 10·row + column.
   const std::size_t batch = 5, per = 2;
   tensor all(admn::shape{batch * per, 3});

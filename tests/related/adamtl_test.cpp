@@ -103,7 +103,7 @@ TEST_CASE("multi-task networks reject bad configs and inputs with typed errors")
   CHECK(error_id([&] { (void)net.run(image.view(), {}, ws).output("depth"); }) == "admn.result.output");
 }
 
-TEST_CASE("a run computes only the tasks it names; an unknown or repeated task is an error naming it") {
+TEST_CASE("a run computes only the tasks it names, and an unknown or repeated task is an error naming it") {
   const admn::test::fixture f("related/adamtl.safetensors");
   const auto net = m::multi_task_network::load(f.weights(), config());
   CHECK(net.network().task_names() == std::vector<std::string>{"scene", "distance"});
