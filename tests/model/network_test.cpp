@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 namespace m = admn::model;
 using admn::tensor;
@@ -102,4 +103,25 @@ TEST_CASE("network runs do not depend on the thread count") {
   CHECK(std::equal(a.values().begin(), a.values().end(), b.values().begin()));
   CHECK(std::equal(one.controller_logits.values().begin(), one.controller_logits.values().end(),
                    two.controller_logits.values().begin()));
+}
+
+TEST_CASE("a single head is the one-task case of the task list") {
+  const auto t = admn::test::make_tiny_network("network-test");
+  CHECK(t.net.task_names() == std::vector<std::string>{"output"});
+  const tensor cam_in = pattern(admn::shape{2, 2, 3, 32, 32}, 0.21f),
+               ir_in = pattern(admn::shape{2, 2, 1, 32, 32}, 0.13f);
+  const admn::const_view inputs[] = {cam_in.view(), ir_in.view()};
+  admn::workspace ws = t.net.make_workspace(2);
+  const auto all = t.net.run(inputs, {.budget = 6}, ws);
+  const auto named = t.net.run(inputs, {.budget = 6, .tasks = {"output"}}, ws);
+  REQUIRE(named.outputs.size() == all.outputs.size());
+  for (std::size_t o = 0; o < all.outputs.size(); ++o) {
+    CHECK(named.outputs[o].first == all.outputs[o].first);
+    CHECK(admn::test::same_bits(named.outputs[o].second.values(), all.outputs[o].second.values()));
+  }
+  // Checked before anything runs: an unknown task names itself and the tasks there are.
+  CHECK_THROWS_WITH_AS((void)t.net.run(inputs, {.budget = 6, .tasks = {"pose"}}, ws),
+                       doctest::Contains("[admn.network.task] no task named 'pose' (tasks: output)"),
+                       admn::argument_error);
+  CHECK(ws.used() == 0);
 }

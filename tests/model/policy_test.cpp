@@ -186,3 +186,74 @@ TEST_CASE("a backbone without a head count is an error naming the modality") {
     CHECK(std::string(e.what()).find("modality 'ir'") != std::string::npos);
   }
 }
+
+namespace {
+
+// A policy on stem tokens: sample b keeps block l of modality m when (l + b) is even or
+// the first patch token of its first instance is positive in feature l.
+struct token_sign_policy {
+  static constexpr bool is_policy = true;
+  static constexpr bool learned = false;
+  static constexpr m::policy_input input = m::policy_input::stem_tokens;
+  struct runtime {
+    std::vector<std::size_t> tokens, widths;
+    static runtime load(const admn::io::weight_source&, const m::policy_setup& setup) {
+      return {setup.tokens, setup.widths};
+    }
+    void decide(const m::policy_call& call, m::decision& d, admn::workspace&) const {
+      REQUIRE(call.tokens.size() == 2);
+      for (std::size_t m = 0; m < 2; ++m) {
+        REQUIRE(call.tokens[m].extent(0) == call.batch * 2 * tokens[m]);  // 2 instances
+        REQUIRE(call.tokens[m].extent(1) == widths[m]);
+      }
+      for (std::size_t b = 0; b < call.batch; ++b) {
+        ad::layer_plan plan(call.depths);
+        for (std::size_t m = 0; m < 2; ++m) {
+          const float* patch = call.tokens[m].data() + (b * 2 * tokens[m] + 1) * widths[m];
+          for (std::size_t l = 0; l < call.depths[m]; ++l)
+            if ((l + b) % 2 == 0 || patch[l] > 0.0f) plan[m].keep(l);
+        }
+        d.plans.emplace_back(plan);
+      }
+    }
+    [[nodiscard]] std::size_t workspace_floats(std::size_t) const { return 0; }
+    [[nodiscard]] std::size_t macs(std::size_t) const { return 0; }
+    [[nodiscard]] std::string describe() const { return "token signs"; }
+  };
+};
+
+using token_net = m::network<token_sign_policy, m::transformer_fusion, m::classifier, admn::test::tiny_cam,
+                             admn::test::tiny_ir>;
+
+}  // namespace
+
+TEST_CASE("a policy on stem tokens: backbones continue from the tokens, equal to the image path") {
+  const auto t = admn::test::make_tiny_network("policy-test");
+  static_assert(token_net::policy_reads_tokens());
+  static_assert(!admn::test::tiny_net::policy_reads_tokens());
+  const token_net net = m::load<token_net>(t.weights, admn::test::tiny_config());
+  const std::size_t batch = 3;
+  const tensor cam = pattern(admn::shape{batch, 2, 3, 32, 32}, 0.23f),
+               ir = pattern(admn::shape{batch, 2, 1, 32, 32}, 0.17f);
+  const admn::const_view inputs[] = {cam.view(), ir.view()};
+  admn::workspace ws = net.make_workspace(batch);
+  const auto r = net.run(inputs, {}, ws);
+  CHECK(ws.used() == 0);
+  CHECK(ws.high_water() <= net.workspace_floats(batch));
+  REQUIRE(r.plans.size() == batch);
+  CHECK(r.plans[0] != r.plans[1]);  // the samples group into several plans
+  // The same plans through the image path (preprocess → backbone) give the same bits.
+  admn::workspace ws2 = t.net.make_workspace(batch);
+  const auto same = t.net.run(inputs, {.plans = r.orders}, ws2);
+  CHECK(same.plans == r.plans);
+  CHECK(admn::test::same_bits(same.output("logits").values(), r.output("logits").values()));
+  // With random block orders too (LayerShuffle on top of a token policy).
+  const auto shuffled = net.run(inputs, {.order_seed = 5}, ws);
+  const auto shuffled_images = t.net.run(inputs, {.plans = shuffled.orders}, ws2);
+  CHECK(admn::test::same_bits(shuffled_images.output("logits").values(), shuffled.output("logits").values()));
+  // Stem and blocks are counted, the patch embedding even of a modality that runs no block.
+  const ad::layer_plan none(t.net.depths());
+  CHECK(net.macs(none) == t.net.macs(none, false) + t.net.backbone(0).patch_embedding().macs(2, 32, 32) +
+                              t.net.backbone(1).patch_embedding().macs(2, 32, 32));
+  CHECK(net.describe().find("token signs") != std::string::npos);
+}

@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -94,10 +95,98 @@ TEST_CASE("multi-task networks reject bad configs and inputs with typed errors")
   auto ws = net.make_workspace(4);
   tensor wrong(admn::shape{1, 3, 16, 16}), channels(admn::shape{1, 1, 32, 32});
   CHECK(error_id([&] { (void)net.run(wrong.view(), {}, ws); }) == "admn.multitask.input");
-  CHECK(error_id([&] { (void)net.run(channels.view(), {}, ws); }) == "admn.vit.input");
+  CHECK(error_id([&] { (void)net.run(channels.view(), {}, ws); }) == "admn.multitask.input");
   const tensor image = f.get("image");
   CHECK(error_id([&] { (void)net.run(image.view(), {.mask = admn::adaptive::layer_mask(5)}, ws); }) ==
         "admn.multitask.mask");
   CHECK(error_id([&] { (void)net.run(image.view(), {.max_macs = 10}, ws); }) == "admn.budget.too_small");
   CHECK(error_id([&] { (void)net.run(image.view(), {}, ws).output("depth"); }) == "admn.result.output");
+}
+
+TEST_CASE("a run computes only the tasks it names, and an unknown or repeated task is an error naming it") {
+  const admn::test::fixture f("related/adamtl.safetensors");
+  const auto net = m::multi_task_network::load(f.weights(), config());
+  CHECK(net.network().task_names() == std::vector<std::string>{"scene", "distance"});
+  const tensor image = f.get("image");
+  auto ws = net.make_workspace(4);
+  const auto all = net.run(image.view(), {.budget = 3}, ws);
+  REQUIRE(all.outputs.size() == 2);
+  CHECK(all.outputs[0].first == "scene");
+  const auto one = net.run(image.view(), {.budget = 3, .tasks = {"distance"}}, ws);
+  REQUIRE(one.outputs.size() == 1);
+  CHECK(one.masks == all.masks);
+  const auto& d = one.output("distance");
+  const auto& d_all = all.output("distance");
+  for (std::size_t i = 0; i < d.size(); ++i) CHECK(d.data()[i] == d_all.data()[i]);
+  CHECK(error_id([&] { (void)one.output("scene"); }) == "admn.result.output");
+  for (std::size_t b = 0; b < 4; ++b) CHECK(one.macs[b] == all.macs[b] - net.head(0).macs(1));
+  // Listed order is output order.
+  const auto both = net.run(image.view(), {.tasks = {"distance", "scene"}}, ws);
+  REQUIRE(both.outputs.size() == 2);
+  CHECK(both.outputs[0].first == "distance");
+  CHECK(both.outputs[1].first == "scene");
+
+  std::string message;
+  try {
+    (void)net.run(image.view(), {.tasks = {"depth"}}, ws);
+  } catch (const admn::argument_error& e) {
+    message = e.what();
+  }
+  CHECK(message.find("admn.network.task") != std::string::npos);
+  CHECK(message.find("'depth'") != std::string::npos);
+  CHECK(error_id([&] {
+          (void)net.run(image.view(), {.tasks = {"scene", "scene"}}, ws);
+        }) == "admn.network.task");
+  CHECK(ws.used() == 0);
+}
+
+TEST_CASE("AdaMTL is a typed network: block select on stem tokens, pass-through fusion, task heads") {
+  using net_type = m::multi_task_net<>;
+  static_assert(net_type::policy_reads_tokens());
+  static_assert(
+      !m::network<m::static_plans, m::transformer_fusion, m::gaussian_2d,
+                  m::modality<"a", m::image_input<3>, m::preprocess<>, m::vit<3>>>::policy_reads_tokens());
+  const admn::test::fixture f("related/adamtl.safetensors");
+  const auto wrapped = m::multi_task_network::load(f.weights(), config());
+  const auto net = net_type::load(
+      f.weights(),
+      {.modalities = {{.backbone_prefix = "encoder.", .heads = 2, .image = {32, 32}}},
+       .tasks = {{"scene", m::task_kind::classification}, {"distance", m::task_kind::regression}},
+       .policy_prefixes = {"policy.scene.", "policy.distance."}});
+  MESSAGE(net.describe());
+  const tensor image = f.get("image");
+  const admn::const_view input = image.view().reshape(admn::shape{4, 1, 3, 32, 32});
+  auto ws = net.make_workspace(4);
+  auto wws = wrapped.make_workspace(4);
+  const auto direct = net.run(std::span<const admn::const_view>(&input, 1), {.budget = 2}, ws);
+  const auto via = wrapped.run(image.view(), {.budget = 2}, wws);
+  for (std::size_t b = 0; b < 4; ++b) CHECK(direct.plans[b][0] == via.masks[b]);
+  for (const char* task : {"scene", "distance"}) {
+    CAPTURE(task);
+    const auto& a = direct.output(task);
+    const auto& b = via.output(task);
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK(a.data()[i] == b.data()[i]);
+  }
+  // Per-sample budgets, and each sample equal to its run alone (the executor groups them).
+  const auto mixed = net.run(std::span<const admn::const_view>(&input, 1), {.budgets = {1, 6, 1, 3}}, ws);
+  for (std::size_t s = 0; s < 4; ++s) {
+    CAPTURE(s);
+    const admn::const_view one = input.slice(s, s + 1);
+    const auto alone = net.run(std::span<const admn::const_view>(&one, 1),
+                               {.budget = std::vector<std::size_t>{1, 6, 1, 3}[s]}, ws);
+    CHECK(alone.plans[0] == mixed.plans[s]);
+    const auto& a = alone.output("scene");
+    const auto& b = mixed.output("scene");
+    for (std::size_t j = 0; j < 5; ++j) CHECK(a(0, j) == b(s, j));
+  }
+  CHECK(ws.used() == 0);
+  CHECK(ws.high_water() <= net.workspace_floats(4));
+  // The policy needs one modality of one instance.
+  CHECK(error_id([&] {
+          (void)net_type::load(
+              f.weights(),
+              {.modalities = {{.backbone_prefix = "encoder.", .heads = 2, .instances = 2, .image = {32, 32}}},
+               .tasks = {{"scene"}},
+               .policy_prefixes = {"policy.scene."}});
+        }) == "admn.multitask.modalities");
 }

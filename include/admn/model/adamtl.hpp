@@ -18,8 +18,11 @@
 //   f     = LN_final(Blocks_keep(x0))[0]                                 kept blocks in increasing order
 //   y_t   = head_t(f)                                                    Linear, or fc1 → GELU → fc2
 // A classification head outputs logits, a regression head values. One run returns
-// every task's output and the blocks each sample used; samples with the same blocks
-// run as one batch, the others are gathered, so skipped blocks cost nothing.
+// every task's output (or those it names) and the blocks each sample used; samples with
+// the same blocks run as one batch, the others are gathered, so skipped blocks cost nothing.
+// In admn's types: multi_task_net = network<task_block_select (a policy on the stem
+// tokens), pass_through (the encoder's features to the heads), task_heads, one image
+// modality>; multi_task_network adds AdaMTL's options (MAC target, one mask for all).
 #pragma once
 
 #include <admn/adaptive/layer_mask.hpp>
@@ -28,6 +31,9 @@
 #include <admn/layers/linear.hpp>
 #include <admn/layers/mlp.hpp>
 #include <admn/model/components.hpp>
+#include <admn/model/modality.hpp>
+#include <admn/model/network.hpp>
+#include <admn/model/policy.hpp>
 #include <admn/model/vit_backbone.hpp>
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/workspace.hpp>
@@ -36,7 +42,6 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <span>
 #include <sstream>
@@ -90,54 +95,104 @@ class block_policy {
   std::size_t tokens_;
 };
 
-enum class task_kind : std::uint8_t { classification, regression };
+// AdaMTL's decision rule on one sample's block scores (max over the controllers): keep
+// the blocks with σ(z) > 0.5, and under a budget the `budget` of them with the largest
+// scores (ties: the lower index). Throws shape_error [admn.policy.scores] for a score
+// count other than `depth`, argument_error [admn.policy.nan] for a NaN score.
+[[nodiscard]] inline adaptive::layer_mask task_block_choice(std::span<const float> scores, std::size_t depth,
+                                                            std::optional<std::size_t> budget) {
+  if (scores.size() != depth)
+    throw shape_error("admn.policy.scores", "expected " + std::to_string(depth) + " block scores, got " +
+                                                std::to_string(scores.size()));
+  adaptive::layer_mask mask(depth);
+  std::array<std::size_t, adaptive::max_depth> order{};
+  std::size_t kept = 0;
+  for (std::size_t l = 0; l < depth; ++l) {
+    if (std::isnan(scores[l]))
+      throw argument_error("admn.policy.nan", "policy logit " + std::to_string(l) + " is NaN");
+    if (scores[l] > 0.0f) order[kept++] = l;  // σ(z) > 0.5
+  }
+  const std::size_t limit = budget ? std::min(*budget, kept) : kept;
+  // Ties keep block order (index as the last key): a plain sort allocates nothing.
+  std::sort(
+      order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kept),
+      [&](std::size_t a, std::size_t b) { return scores[a] != scores[b] ? scores[a] > scores[b] : a < b; });
+  for (std::size_t i = 0; i < limit; ++i) mask.keep(order[i]);
+  return mask;
+}
 
-struct task_spec {
-  std::string name;
-  task_kind kind = task_kind::classification;
-  std::string prefix{};  // default "heads.<name>."
-};
+// AdaMTL's task-aware block select as a network policy: it reads the stem tokens of the
+// network's one modality, runs one BlockSelect per prefix (network_config::policy_prefixes,
+// default {"policy."}), takes the max of their logits and keeps blocks by
+// task_block_choice. A budget (run_options::budget, or one per sample) caps the blocks;
+// without one, every block the policy keeps runs.
+struct task_block_select {
+  static constexpr bool is_policy = true;
+  static constexpr bool learned = false;  // a budget is optional
+  static constexpr policy_input input = policy_input::stem_tokens;
+  class runtime {
+   public:
+    // Throws config_error [admn.multitask.modalities] unless the network has one
+    // modality of one instance; load_error for missing or mis-shaped tensors.
+    static runtime load(const io::weight_source& w, const policy_setup& setup) {
+      if (setup.modalities.size() != 1 || setup.modalities[0].instances != 1)
+        throw config_error("admn.multitask.modalities",
+                           "task-aware block select runs on one modality of one instance, the network has " +
+                               std::to_string(setup.modalities.size()) + " modalities");
+      runtime r;
+      r.depth_ = setup.modalities[0].depth;
+      const std::vector<std::string> prefixes =
+          setup.prefixes.empty() ? std::vector<std::string>{"policy."} : setup.prefixes;
+      for (const auto& prefix : prefixes)
+        r.policies_.push_back(block_policy::load(w.sub(prefix), setup.widths[0], setup.tokens[0], r.depth_));
+      return r;
+    }
+    [[nodiscard]] std::size_t depth() const noexcept { return depth_; }
+    [[nodiscard]] std::size_t controllers() const noexcept { return policies_.size(); }
+    [[nodiscard]] const block_policy& controller(std::size_t t) const noexcept { return policies_[t]; }
 
-// One task's head on the encoder's CLS features: a Linear (keys weight, bias) or an
-// MLP (fc1, fc2, GELU), recognised from the weights.
-class task_head {
- public:
-  static task_head load(const io::weight_source& w, const task_spec& spec, std::size_t dim) {
-    task_head h;
-    h.name_ = spec.name;
-    h.kind_ = spec.kind;
-    if (w.contains("fc1.weight"))
-      h.mlp_.emplace(layers::mlp::load(w, {}, {kernels::activation::gelu_erf}, dim));
-    else
-      h.linear_.emplace(layers::linear::load(w, {.in = dim}));
-    return h;
-  }
+    void decide(const policy_call& call, decision& d, workspace& ws) const {
+      const run_options& o = call.options;
+      if (!o.budgets.empty() && o.budgets.size() != call.batch)
+        throw argument_error("admn.network.budget", std::to_string(o.budgets.size()) + " budgets for " +
+                                                        std::to_string(call.batch) + " samples");
+      d.logits = tensor(shape{call.batch, depth_});
+      {
+        workspace::scope scope(ws);
+        const mutable_view logits = ws.take(shape{call.batch, depth_});
+        for (std::size_t t = 0; t < policies_.size(); ++t) {
+          policies_[t].forward(call.tokens[0], call.batch, logits, ws);
+          for (std::size_t i = 0; i < logits.size(); ++i)
+            d.logits.data()[i] = t == 0 ? logits.data()[i] : std::max(d.logits.data()[i], logits.data()[i]);
+        }
+      }
+      for (std::size_t b = 0; b < call.batch; ++b) {
+        const std::optional<std::size_t> budget = o.budgets.empty() ? o.budget : o.budgets[b];
+        adaptive::layer_plan plan(call.depths);
+        plan[0] =
+            task_block_choice(std::span<const float>(d.logits.data() + b * depth_, depth_), depth_, budget);
+        d.plans.emplace_back(plan);
+      }
+    }
+    [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const noexcept {
+      std::size_t most = 0;
+      for (const auto& p : policies_) most = std::max(most, p.workspace_floats(batch));
+      return workspace::rounded(batch * depth_) + most;
+    }
+    [[nodiscard]] std::size_t macs(std::size_t batch) const noexcept {
+      std::size_t total = 0;
+      for (const auto& p : policies_) total += p.macs(batch);
+      return total;
+    }
+    [[nodiscard]] std::string describe() const {
+      return std::to_string(policies_.size()) + " BlockSelect controller(s) on the stem tokens, hidden " +
+             std::to_string(policies_[0].hidden());
+    }
 
-  [[nodiscard]] const std::string& name() const noexcept { return name_; }
-  [[nodiscard]] task_kind kind() const noexcept { return kind_; }
-  [[nodiscard]] std::size_t outputs() const noexcept {
-    return mlp_ ? mlp_->out_features() : linear_->out_features();
-  }
-  [[nodiscard]] std::size_t macs(std::size_t batch) const noexcept {
-    return mlp_ ? mlp_->macs(batch) : linear_->macs(batch);
-  }
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const noexcept {
-    return mlp_ ? mlp_->workspace_floats(batch) : 0;
-  }
-  // features: batch × dim → out: batch × outputs().
-  void forward(const_view features, mutable_view out, workspace& ws) const {
-    if (mlp_)
-      mlp_->forward(features, out, ws);
-    else
-      linear_->forward(features, out);
-  }
-
- private:
-  task_head() = default;
-  std::string name_;
-  task_kind kind_ = task_kind::classification;
-  std::optional<layers::linear> linear_;
-  std::optional<layers::mlp> mlp_;
+   private:
+    std::size_t depth_ = 0;
+    std::vector<block_policy> policies_;
+  };
 };
 
 struct multi_task_config {
@@ -152,13 +207,14 @@ struct multi_task_options {
   std::optional<std::size_t> budget{};         // at most this many encoder blocks per sample
   std::optional<std::size_t> max_macs{};       // per sample, all included: the block budget that fits
   std::optional<adaptive::layer_mask> mask{};  // bypass the policy: these blocks for every sample
+  std::vector<std::string> tasks{};            // the tasks to compute (empty: all; run_options::tasks)
 };
 
 struct multi_task_result {
   tensor policy_logits;                     // (B, depth): max over the controllers; empty with a mask
   std::vector<adaptive::layer_mask> masks;  // the blocks each sample ran
-  std::vector<std::size_t> macs;            // per sample: stem + policy + kept blocks + heads
-  named_outputs outputs;                    // one per task, in task order: (B, outputs)
+  std::vector<std::size_t> macs;            // per sample: stem + policy + kept blocks + heads computed
+  named_outputs outputs;                    // one per task computed, in task order: (B, outputs)
   [[nodiscard]] const tensor& output(std::string_view name) const {
     for (const auto& [n, t] : outputs)
       if (n == name) return t;
@@ -166,11 +222,22 @@ struct multi_task_result {
   }
 };
 
-class multi_task_network {
+// AdaMTL as a typed network: one image modality (no preprocessing), the task-aware block
+// select on its stem tokens, the encoder's features straight to the named task heads.
+template <std::size_t Channels = 3>
+using multi_task_net = network<task_block_select, pass_through, task_heads,
+                               modality<"image", image_input<Channels>, preprocess<>, vit<Channels>>>;
+
+// multi_task_net with AdaMTL's own options: a MAC target, a mask for every sample, and
+// images as (B, C, H, W).
+template <std::size_t Channels = 3>
+class basic_multi_task_network {
  public:
+  using network_type = multi_task_net<Channels>;
+
   // Throws config_error without tasks or policies, or for two tasks of one name;
   // load_error for missing or mis-shaped tensors.
-  static multi_task_network load(const io::weight_source& w, const multi_task_config& config) {
+  static basic_multi_task_network load(const io::weight_source& w, const multi_task_config& config) {
     if (config.tasks.empty()) throw config_error("admn.multitask.tasks", "a multi-task network needs a task");
     if (config.policy_prefixes.empty())
       throw config_error("admn.multitask.policy",
@@ -179,33 +246,36 @@ class multi_task_network {
       for (std::size_t j = i + 1; j < config.tasks.size(); ++j)
         if (config.tasks[i].name == config.tasks[j].name)
           throw config_error("admn.multitask.tasks", "two tasks are named '" + config.tasks[i].name + "'");
-    vit_backbone encoder = vit_backbone::load(w.sub(config.encoder_prefix), config.encoder);
-    std::vector<block_policy> policies;
-    for (const auto& prefix : config.policy_prefixes)
-      policies.push_back(block_policy::load(w.sub(prefix), encoder.dim(), encoder.tokens(), encoder.depth()));
-    std::vector<task_head> heads;
-    for (const auto& t : config.tasks)
-      heads.push_back(
-          task_head::load(w.sub(t.prefix.empty() ? "heads." + t.name + "." : t.prefix), t, encoder.dim()));
-    return multi_task_network(config, std::move(encoder), std::move(policies), std::move(heads));
+    const vit_spec& e = config.encoder;
+    network_config nc{.modalities = {{.backbone_prefix = config.encoder_prefix,
+                                      .heads = e.heads,
+                                      .instances = 1,
+                                      .image = config.image,
+                                      .precision = e.precision,
+                                      .eps = e.eps,
+                                      .mlp_activation = e.mlp_activation,
+                                      .collapse_linear_mlps = e.collapse_linear_mlps,
+                                      .layer_position_key = std::string(e.layer_position_key)}},
+                      .tasks = config.tasks,
+                      .policy_prefixes = config.policy_prefixes};
+    return basic_multi_task_network(config, network_type::load(w, std::move(nc)));
   }
 
-  [[nodiscard]] const vit_backbone& encoder() const noexcept { return encoder_; }
-  [[nodiscard]] std::size_t depth() const noexcept { return encoder_.depth(); }
-  [[nodiscard]] std::size_t tasks() const noexcept { return heads_.size(); }
-  [[nodiscard]] const task_head& head(std::size_t t) const noexcept { return heads_[t]; }
+  [[nodiscard]] const network_type& network() const noexcept { return net_; }
+  [[nodiscard]] const vit_backbone& encoder() const noexcept { return net_.backbone(0); }
+  [[nodiscard]] std::size_t depth() const noexcept { return encoder().depth(); }
+  [[nodiscard]] std::size_t tasks() const noexcept { return net_.head().size(); }
+  [[nodiscard]] const task_head& head(std::size_t t) const noexcept { return net_.head().head(t); }
 
   // Per sample: what every run pays (stem, policy, heads), and one block.
   [[nodiscard]] std::size_t fixed_macs(bool with_policy = true) const noexcept {
-    std::size_t total = encoder_.patch_embedding().macs(1, config_.image[0], config_.image[1]);
-    if (with_policy)
-      for (const auto& p : policies_) total += p.macs(1);
-    for (const auto& h : heads_) total += h.macs(1);
-    return total;
+    std::size_t total = encoder().patch_embedding().macs(1, config_.image[0], config_.image[1]);
+    if (with_policy) total += net_.policy().macs(1);
+    return total + net_.head().macs(1);
   }
   [[nodiscard]] std::size_t macs(const adaptive::layer_mask& mask, bool with_policy = true) const {
     std::size_t total = fixed_macs(with_policy);
-    for (const std::size_t l : mask.blocks()) total += encoder_.block_macs(1, l);
+    for (const std::size_t l : mask.blocks()) total += encoder().block_macs(1, l);
     return total;
   }
   // The largest block budget whose MACs fit `max_macs` per sample (all blocks cost
@@ -218,58 +288,27 @@ class multi_task_network {
                                                       " MACs is below the " + std::to_string(fixed) +
                                                       " that stem, policy and heads need");
     std::size_t dearest = 0;
-    for (std::size_t l = 0; l < depth(); ++l) dearest = std::max(dearest, encoder_.block_macs(1, l));
+    for (std::size_t l = 0; l < depth(); ++l) dearest = std::max(dearest, encoder().block_macs(1, l));
     return dearest == 0 ? depth() : std::min(depth(), (max_macs - fixed) / dearest);
   }
 
   // The policy's decision for one sample's scores (max over controllers).
   [[nodiscard]] adaptive::layer_mask select(std::span<const float> scores,
                                             std::optional<std::size_t> budget) const {
-    if (scores.size() != depth())
-      throw shape_error("admn.policy.scores", "expected " + std::to_string(depth()) + " block scores, got " +
-                                                  std::to_string(scores.size()));
-    adaptive::layer_mask mask(depth());
-    std::array<std::size_t, adaptive::max_depth> order{};
-    std::size_t kept = 0;
-    for (std::size_t l = 0; l < depth(); ++l) {
-      if (std::isnan(scores[l]))
-        throw argument_error("admn.policy.nan", "policy logit " + std::to_string(l) + " is NaN");
-      if (scores[l] > 0.0f) order[kept++] = l;  // σ(z) > 0.5
-    }
-    const std::size_t limit = budget ? std::min(*budget, kept) : kept;
-    // Ties keep block order (index as the last key): a plain sort allocates nothing.
-    std::sort(
-        order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kept),
-        [&](std::size_t a, std::size_t b) { return scores[a] != scores[b] ? scores[a] > scores[b] : a < b; });
-    for (std::size_t i = 0; i < limit; ++i) mask.keep(order[i]);
-    return mask;
+    return task_block_choice(scores, depth(), budget);
   }
 
-  [[nodiscard]] workspace make_workspace(std::size_t batch = 1) const {
-    return workspace(workspace_floats(batch));
-  }
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const {
-    const std::size_t rows = batch * encoder_.tokens(), d = encoder_.dim();
-    std::size_t policy = workspace::rounded(batch * depth());
-    for (const auto& p : policies_)
-      policy = std::max(policy, workspace::rounded(batch * depth()) + p.workspace_floats(batch));
-    const std::size_t group = workspace::rounded(rows * d) + workspace::rounded(batch * d) +
-                              encoder_.workspace_floats(batch, config_.image[0], config_.image[1]);
-    std::size_t head = 0;
-    for (const auto& h : heads_) head = std::max(head, h.workspace_floats(batch));
-    return workspace::rounded(rows * d) + workspace::rounded(batch * d) +
-           std::max(
-               {policy, group, head, encoder_.workspace_floats(batch, config_.image[0], config_.image[1])});
-  }
+  [[nodiscard]] workspace make_workspace(std::size_t batch = 1) const { return net_.make_workspace(batch); }
+  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const { return net_.workspace_floats(batch); }
 
   // images: (B, C, H, W) with H, W the configured image size. Throws shape_error on a
   // wrong input, budget_error on an impossible MAC target, argument_error on a mask
-  // of another depth.
+  // of another depth or an unknown task.
   [[nodiscard]] multi_task_result run(const_view images, const multi_task_options& options,
                                       workspace& ws) const {
-    if (images.rank() != 4 || images.extent(2) != config_.image[0] || images.extent(3) != config_.image[1] ||
-        images.extent(0) == 0)
-      throw shape_error("admn.multitask.input", "input must be [B," + std::to_string(encoder_.channels()) +
+    if (images.rank() != 4 || images.extent(1) != Channels || images.extent(2) != config_.image[0] ||
+        images.extent(3) != config_.image[1] || images.extent(0) == 0 || !images.is_contiguous())
+      throw shape_error("admn.multitask.input", "input must be a contiguous [B," + std::to_string(Channels) +
                                                     "," + std::to_string(config_.image[0]) + "," +
                                                     std::to_string(config_.image[1]) + "], got " +
                                                     images.shape().to_string());
@@ -277,99 +316,59 @@ class multi_task_network {
       throw argument_error("admn.multitask.mask", "mask '" + options.mask->to_string() +
                                                       "' does not fit the " + std::to_string(depth()) +
                                                       "-block encoder");
-    std::optional<std::size_t> budget = options.budget;
-    if (options.max_macs) budget = std::min(budget.value_or(depth()), budget_for(*options.max_macs));
-
-    const std::size_t batch = images.extent(0), tokens = encoder_.tokens(), d = encoder_.dim();
-    workspace::scope scope(ws);
-    const mutable_view x = ws.take(shape{batch * tokens, d});
-    const mutable_view features = ws.take(shape{batch, d});
-    encoder_.embed(images, x, ws);
+    run_options o{.budget = options.budget, .tasks = options.tasks};
+    if (options.max_macs) o.budget = std::min(o.budget.value_or(depth()), budget_for(*options.max_macs));
+    if (options.mask) {
+      const auto depths = net_.depths();
+      adaptive::layer_plan plan(std::span<const std::size_t>(depths.data(), depths.size()));
+      plan[0] = *options.mask;
+      o.budget.reset();
+      o.plan = adaptive::ordered_plan(plan);
+    }
+    const std::size_t batch = images.extent(0);
+    const const_view input =
+        images.reshape(shape{batch, 1, images.extent(1), images.extent(2), images.extent(3)});
+    network_result r = net_.run(std::span<const const_view>(&input, 1), o, ws);
 
     multi_task_result result;
-    if (options.mask) {
-      result.masks.assign(batch, *options.mask);
-    } else {
-      result.policy_logits = tensor(shape{batch, depth()});
-      {
-        workspace::scope policy_scope(ws);
-        const mutable_view logits = ws.take(shape{batch, depth()});
-        for (std::size_t t = 0; t < policies_.size(); ++t) {
-          policies_[t].forward(x, batch, logits, ws);
-          for (std::size_t i = 0; i < logits.size(); ++i)
-            result.policy_logits.data()[i] =
-                t == 0 ? logits.data()[i] : std::max(result.policy_logits.data()[i], logits.data()[i]);
-        }
-      }
-      for (std::size_t b = 0; b < batch; ++b)
-        result.masks.push_back(
-            select(std::span<const float>(result.policy_logits.data() + b * depth(), depth()), budget));
+    if (!options.mask) result.policy_logits = std::move(r.controller_logits);
+    // Heads the call did not name cost nothing.
+    std::size_t skipped = 0;
+    if (!options.tasks.empty())
+      for (std::size_t t = 0; t < tasks(); ++t)
+        if (std::find(options.tasks.begin(), options.tasks.end(), head(t).name()) == options.tasks.end())
+          skipped += head(t).macs(1);
+    for (const auto& p : r.plans) {
+      result.masks.push_back(p[0]);
+      result.macs.push_back(macs(p[0], !options.mask) - skipped);
     }
-    for (const auto& mask : result.masks) result.macs.push_back(macs(mask, !options.mask));
-
-    // Samples that keep the same blocks run together; others are gathered.
-    std::vector<bool> done(batch, false);
-    for (std::size_t b = 0; b < batch; ++b) {
-      if (done[b]) continue;
-      std::vector<std::size_t> group;
-      for (std::size_t s = b; s < batch; ++s)
-        if (!done[s] && result.masks[s] == result.masks[b]) {
-          group.push_back(s);
-          done[s] = true;
-        }
-      workspace::scope group_scope(ws);
-      const bool adjacent = group.back() - group.front() + 1 == group.size();
-      const std::size_t n = group.size();
-      mutable_view gx = x.slice(group.front() * tokens, (group.front() + n) * tokens);
-      mutable_view gf = features.slice(group.front(), group.front() + n);
-      if (!adjacent) {
-        gx = ws.take(shape{n * tokens, d});
-        gf = ws.take(shape{n, d});
-        for (std::size_t g = 0; g < n; ++g)
-          std::memcpy(gx.data() + g * tokens * d, x.data() + group[g] * tokens * d,
-                      tokens * d * sizeof(float));
-      }
-      encoder_.forward_embedded(gx, result.masks[b].blocks(), gf, ws);
-      if (!adjacent)
-        for (std::size_t g = 0; g < n; ++g)
-          std::memcpy(features.data() + group[g] * d, gf.data() + g * d, d * sizeof(float));
-    }
-
-    for (const auto& h : heads_) {
-      tensor out(shape{batch, h.outputs()});
-      h.forward(features, out.view(), ws);
-      result.outputs.emplace_back(h.name(), std::move(out));
-    }
+    result.outputs = std::move(r.outputs);
     return result;
   }
 
   // The encoder, the policy and the heads, with MACs per sample.
   [[nodiscard]] std::string describe() const {
     std::ostringstream out;
-    out << "multi-task network: ViT encoder width " << encoder_.dim() << ", " << depth() << " blocks, "
-        << encoder_.tokens() << " tokens, " << static_cast<double>(encoder_.block_macs(1)) / 1e6
-        << " MMAC per block\n  policy: " << policies_.size() << " BlockSelect controller(s), hidden "
-        << policies_[0].hidden() << ", " << static_cast<double>(policies_[0].macs(1) * policies_.size()) / 1e6
-        << " MMAC\n";
-    for (const auto& h : heads_)
-      out << "  task '" << h.name()
-          << "': " << (h.kind() == task_kind::classification ? "classification, " : "regression, ")
-          << h.outputs() << " outputs\n";
+    const auto& p = net_.policy();
+    out << "multi-task network: ViT encoder width " << encoder().dim() << ", " << depth() << " blocks, "
+        << encoder().tokens() << " tokens, " << static_cast<double>(encoder().block_macs(1)) / 1e6
+        << " MMAC per block\n  policy: " << p.controllers() << " BlockSelect controller(s), hidden "
+        << p.controller(0).hidden() << ", " << static_cast<double>(p.macs(1)) / 1e6 << " MMAC\n";
+    for (std::size_t t = 0; t < tasks(); ++t)
+      out << "  task '" << head(t).name()
+          << "': " << (head(t).kind() == task_kind::classification ? "classification, " : "regression, ")
+          << head(t).outputs() << " outputs\n";
     return out.str();
   }
 
  private:
-  multi_task_network(multi_task_config config, vit_backbone encoder, std::vector<block_policy> policies,
-                     std::vector<task_head> heads)
-      : config_(std::move(config)),
-        encoder_(std::move(encoder)),
-        policies_(std::move(policies)),
-        heads_(std::move(heads)) {}
+  basic_multi_task_network(multi_task_config config, network_type net)
+      : config_(std::move(config)), net_(std::move(net)) {}
 
   multi_task_config config_;
-  vit_backbone encoder_;
-  std::vector<block_policy> policies_;
-  std::vector<task_head> heads_;
+  network_type net_;
 };
+
+using multi_task_network = basic_multi_task_network<3>;
 
 }  // namespace admn::model

@@ -373,33 +373,22 @@ requires(expert_network<Experts>&&...) class gated_experts {
     for (const std::size_t k : result.paths)
       result.macs.push_back(expert_macs_[k] + (options.paths.empty() ? gate_macs() : 0));
 
-    for_each_expert(
-        [&]<std::size_t k, class E>(std::integral_constant<std::size_t, k>, std::type_identity<E>) {
-          std::vector<std::size_t> group;
-          for (std::size_t b = 0; b < batch; ++b)
-            if (result.paths[b] == k) group.push_back(b);
-          if (group.empty()) return;
-          workspace::scope scope(ws);
-          std::array<const_view, expert_traits<E>::count> views{};
-          const bool everyone = group.size() == batch;
-          for (std::size_t j = 0; j < expert_traits<E>::count; ++j) {
-            const std::size_t m = uses_[k][j];
-            if (everyone) {
-              views[j] = inputs[m];
-              continue;
-            }
-            const std::size_t per = sample_floats(m);
-            const auto dims = inputs[m].shape().dims();
-            const shape gathered_shape{group.size(), dims[1], dims[2], dims[3], dims[4]};
-            float* gathered = ws.take(group.size() * per);
-            for (std::size_t g = 0; g < group.size(); ++g)
-              std::memcpy(gathered + g * per, inputs[m].data() + group[g] * per, per * sizeof(float));
-            views[j] = const_view(gathered, gathered_shape);
-          }
-          const E& net = std::get<k>(experts_);
-          const auto depths = net.depths();
-          const network_result out = net.run(views, {.plan = adaptive::layer_plan::all(depths)}, ws);
-          scatter(out.outputs, group, batch, k, result.outputs);
+    // The samples of one expert run as one batch of it (model/executor.hpp).
+    for_each_group(
+        batch, [&](std::size_t s) { return result.paths[s]; },
+        [&](const auto& group) {
+          for_each_expert(
+              [&]<std::size_t k, class E>(std::integral_constant<std::size_t, k>, std::type_identity<E>) {
+                if (group.key() != k) return;
+                workspace::scope scope(ws);
+                std::array<const_view, expert_traits<E>::count> views{};
+                for (std::size_t j = 0; j < expert_traits<E>::count; ++j)
+                  views[j] = gather(group, inputs[uses_[k][j]], 1, ws);
+                const E& net = std::get<k>(experts_);
+                const auto depths = net.depths();
+                const network_result out = net.run(views, {.plan = adaptive::layer_plan::all(depths)}, ws);
+                scatter_outputs(out.outputs, group, batch, k, result.outputs);
+              });
         });
     return result;
   }
@@ -493,8 +482,9 @@ requires(expert_network<Experts>&&...) class gated_experts {
   // Copies the group's rows of an expert's outputs into the batch-wide outputs,
   // creating them on first use. Throws config_error [admn.experts.outputs] when
   // experts name or shape their outputs differently.
-  static void scatter(const named_outputs& from, const std::vector<std::size_t>& group, std::size_t batch,
-                      std::size_t k, named_outputs& to) {
+  template <class Group>
+  static void scatter_outputs(const named_outputs& from, const Group& group, std::size_t batch, std::size_t k,
+                              named_outputs& to) {
     if (!to.empty() && to.size() != from.size())
       throw config_error("admn.experts.outputs", "expert " + std::to_string(k) + " gives " +
                                                      std::to_string(from.size()) +
@@ -513,8 +503,7 @@ requires(expert_network<Experts>&&...) class gated_experts {
         throw config_error("admn.experts.outputs", "expert " + std::to_string(k) + "'s output '" + name +
                                                        "' does not match the other experts' '" + to_name +
                                                        "'");
-      for (std::size_t g = 0; g < group.size(); ++g)
-        std::memcpy(target.data() + group[g] * per, value.data() + g * per, per * sizeof(float));
+      scatter(group, value.view(), target.view(), 1);
     }
   }
 

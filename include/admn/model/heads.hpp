@@ -1,5 +1,6 @@
 // admn/model/heads.hpp — the task heads on the fused vector.
 //
+// task_head      one named task of a multi-task model: a Linear, or fc1 → GELU → fc2 (AdaMTL)
 // linear_head    logits = W·h + b                       AVE Linear(256,28), MMFI Linear(64,27) (§5.4)
 // gaussian_head  GTDM OutputHead (docs/numerics.md §5.3):
 //   h   = GELU(W1·GELU(W1·x + b1) + b1)                  the SAME Linear applied twice (mlp.0)
@@ -11,11 +12,14 @@
 #include <admn/io/weight_source.hpp>
 #include <admn/kernels/unfused.hpp>
 #include <admn/layers/linear.hpp>
+#include <admn/layers/mlp.hpp>
 #include <admn/tensor/workspace.hpp>
 
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <optional>
+#include <string>
 
 namespace admn::model {
 
@@ -100,6 +104,56 @@ class gaussian_head {
   layers::linear mean_;
   layers::linear cov_;
   std::array<float, 2> mean_scale_;
+};
+
+enum class task_kind : std::uint8_t { classification, regression };
+
+struct task_spec {
+  std::string name;
+  task_kind kind = task_kind::classification;
+  std::string prefix{};  // default "heads.<name>."
+};
+
+// One task's head on the encoder's CLS features: a Linear (keys weight, bias) or an
+// MLP (fc1, fc2, GELU), recognised from the weights.
+class task_head {
+ public:
+  static task_head load(const io::weight_source& w, const task_spec& spec, std::size_t dim) {
+    task_head h;
+    h.name_ = spec.name;
+    h.kind_ = spec.kind;
+    if (w.contains("fc1.weight"))
+      h.mlp_.emplace(layers::mlp::load(w, {}, {kernels::activation::gelu_erf}, dim));
+    else
+      h.linear_.emplace(layers::linear::load(w, {.in = dim}));
+    return h;
+  }
+
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] task_kind kind() const noexcept { return kind_; }
+  [[nodiscard]] std::size_t outputs() const noexcept {
+    return mlp_ ? mlp_->out_features() : linear_->out_features();
+  }
+  [[nodiscard]] std::size_t macs(std::size_t batch) const noexcept {
+    return mlp_ ? mlp_->macs(batch) : linear_->macs(batch);
+  }
+  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const noexcept {
+    return mlp_ ? mlp_->workspace_floats(batch) : 0;
+  }
+  // features: batch × dim → out: batch × outputs().
+  void forward(const_view features, mutable_view out, workspace& ws) const {
+    if (mlp_)
+      mlp_->forward(features, out, ws);
+    else
+      linear_->forward(features, out);
+  }
+
+ private:
+  task_head() = default;
+  std::string name_;
+  task_kind kind_ = task_kind::classification;
+  std::optional<layers::linear> linear_;
+  std::optional<layers::mlp> mlp_;
 };
 
 }  // namespace admn::model

@@ -10,10 +10,12 @@
 // (docs/numerics.md §1):
 //   1. preprocess every modality's images (same tensors for policy and backbone, §4.1)
 //   2. the policy decides one ordered plan per sample (model/policy.hpp; ADMN's
-//      controller → logits → top-L, §4.6), or the caller names the plans
+//      controller → logits → top-L, §4.6), or the caller names the plans; a policy on
+//      stem tokens (AdaMTL) gets every modality's [cls; PatchEmbed] + pos first
 //   3. each modality's backbone runs the plan's blocks, in its order, on all instances
-//      of a sample; samples sharing an order run as one batch, the rest are gathered
-//   4. fusion over all instance tokens → head.
+//      of a sample (from those stem tokens when the policy read them); samples sharing
+//      an order run as one batch, the rest are gathered (model/executor.hpp)
+//   4. fusion over all instance tokens → the heads: every task, or those the call names.
 // A loaded network is immutable: run() is const and thread-safe, given one
 // workspace per thread.
 #pragma once
@@ -24,6 +26,7 @@
 #include <admn/io/weight_source.hpp>
 #include <admn/kernels/parallel.hpp>
 #include <admn/model/components.hpp>
+#include <admn/model/executor.hpp>
 #include <admn/model/input_checks.hpp>
 #include <admn/model/modality.hpp>
 #include <admn/model/policy.hpp>
@@ -31,10 +34,11 @@
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/workspace.hpp>
 
+#include <algorithm>
 #include <array>
 #include <concepts>
-#include <cstring>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -63,7 +67,11 @@ struct network_config {
   std::vector<modality_config> modalities{};  // in the network's modality order
   controller_config controller{};
   fusion_config fusion{};
-  std::string head_prefix = "output_head.";
+  std::string head_prefix = "output_head.";  // a single head's weights
+  std::string head_name = "output";          // a single head's task name (run_options::tasks)
+  std::vector<task_spec> tasks{};            // a head list's tasks (task_heads), in order
+  // A policy of several parts: one weight prefix each (AdaMTL: one BlockSelect per task).
+  std::vector<std::string> policy_prefixes{};
   // Block costs per modality for the top-L rule (AVE-Unequal: {3, 1}); empty: equal.
   // A call's run_options::costs override them.
   std::vector<std::size_t> costs{};
@@ -99,61 +107,29 @@ consteval bool names_unique() {
 }
 
 // Scratch floats run_grouped needs for `images` images of h × w: a gathered copy of
-// the images and features of one mask group, plus the backbone's own scratch.
+// the images and features of one group, plus the backbone's own scratch.
 [[nodiscard]] inline std::size_t grouped_workspace_floats(const vit_backbone& backbone, std::size_t images,
                                                           std::size_t h, std::size_t w) noexcept {
-  return workspace::rounded(images * backbone.channels() * h * w) +
-         workspace::rounded(images * backbone.dim()) + backbone.workspace_floats(images, h, w);
+  return gather_floats(images, backbone.channels() * h * w) + gather_floats(images, backbone.dim()) +
+         backbone.workspace_floats(images, h, w);
 }
 
 // Runs `backbone` for `batch` samples of `per` images each, sample b running the
 // blocks of blocks_of(b) (a const adaptive::layer_mask& — its blocks ascending — or a
 // const adaptive::execution_order& — its blocks in that order):
 //   images (batch·per, C, H, W) → features (batch·per, dim), sample-major rows.
-// Samples with equal blocks run as one backbone batch, so every block runs only on
-// the rows that keep it; a group whose samples are adjacent runs in place, any
-// other group is gathered (its images only), run, and its feature rows scattered
-// back. Results equal per-sample runs bit for bit (the kernels do not depend on
-// the batch size). Allocation-free: groups are found by comparing masks or orders,
-// O(batch²) comparisons, nothing next to the ViT's cost.
+// Samples with equal blocks run as one backbone batch (model/executor.hpp), so every
+// block runs only on the rows that keep it; results equal per-sample runs bit for bit.
 template <class BlocksOf>
 void run_grouped(const vit_backbone& backbone, const_view images, std::size_t per, std::size_t batch,
-                 BlocksOf&& mask_of, mutable_view features, workspace& ws) {
-  const std::size_t image_floats = backbone.channels() * images.extent(2) * images.extent(3);
-  const std::size_t dim = backbone.dim();
-  for (std::size_t b = 0; b < batch; ++b) {
-    const auto& mask = mask_of(b);
-    // Samples are grouped under their first occurrence; a later one was run with it.
-    bool seen = false;
-    for (std::size_t s = 0; s < b && !seen; ++s) seen = mask_of(s) == mask;
-    if (seen) continue;
-    std::size_t members = 0, last = b;
-    for (std::size_t s = b; s < batch; ++s)
-      if (mask_of(s) == mask) {
-        ++members;
-        last = s;
-      }
-    const bool adjacent = last - b + 1 == members;
+                 BlocksOf&& blocks_of, mutable_view features, workspace& ws) {
+  for_each_group(batch, blocks_of, [&](const auto& group) {
     workspace::scope scope(ws);
-    const std::size_t n = members * per;
-    const shape in_shape{n, backbone.channels(), images.extent(2), images.extent(3)};
-    if (adjacent) {
-      backbone.forward(const_view(images.data() + b * per * image_floats, in_shape), blocks_to_run(mask),
-                       features.slice(b * per, b * per + n), ws);
-      continue;
-    }
-    const mutable_view gathered = ws.take(in_shape);
-    const mutable_view out = ws.take(shape{n, dim});
-    for (std::size_t s = b, g = 0; s <= last; ++s)
-      if (mask_of(s) == mask)
-        std::memcpy(gathered.data() + (g++) * per * image_floats, images.data() + s * per * image_floats,
-                    per * image_floats * sizeof(float));
-    backbone.forward(gathered, blocks_to_run(mask), out, ws);
-    for (std::size_t s = b, g = 0; s <= last; ++s)
-      if (mask_of(s) == mask)
-        std::memcpy(features.data() + s * per * dim, out.data() + (g++) * per * dim,
-                    per * dim * sizeof(float));
-  }
+    const const_view in = gather(group, images, per, ws);
+    const mutable_view out = group_rows(group, features, per, ws);
+    backbone.forward(in, blocks_to_run(group.key()), out, ws);
+    scatter(group, out, features, per);
+  });
 }
 
 // Represents: a network of Policy, Fusion and Head over the Modalities.
@@ -221,11 +197,14 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
                        .trained_budgets = config.trained_budgets,
                        .costs = config.costs,
                        .static_plan = config.static_plan,
-                       .paths = config.paths};
+                       .paths = config.paths,
+                       .prefixes = config.policy_prefixes};
     for (std::size_t m = 0; m < modality_count; ++m) {
       const auto& mc = config.modalities[m];
       setup.modalities.push_back({std::string(names[m]), backbones[m].channels(), mc.image[0], mc.image[1],
                                   mc.instances, backbones[m].depth(), mc.encoder});
+      setup.tokens.push_back(backbones[m].tokens());
+      setup.widths.push_back(backbones[m].dim());
     }
     policy_runtime policy = policy_runtime::load(w, setup);
 
@@ -236,8 +215,20 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
       fusion.adapter_prefixes.push_back(mc.adapter_prefix);
       fusion.instances.push_back(mc.instances);
     }
-    fusion_runtime fuse = fusion_runtime::load(w, fusion);
-    head_runtime head = head_runtime::load(w.sub(config.head_prefix), fuse.dim());
+    std::array<std::size_t, modality_count> widths{};
+    for (std::size_t m = 0; m < modality_count; ++m) widths[m] = backbones[m].dim();
+    fusion_runtime fuse = [&] {
+      if constexpr (requires { fusion_runtime::load(w, fusion); })
+        return fusion_runtime::load(w, fusion);
+      else
+        return fusion_runtime::load(w, fusion, std::span<const std::size_t>(widths));
+    }();
+    head_runtime head = [&] {
+      if constexpr (head_list_runtime<head_runtime>)
+        return head_runtime::load(w, fuse.dim(), std::span<const task_spec>(config.tasks));
+      else
+        return head_runtime::load(w.sub(config.head_prefix), fuse.dim());
+    }();
     return network(std::move(config), std::move(backbones), std::move(policy), std::move(fuse),
                    std::move(head));
   }
@@ -262,6 +253,19 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
   }
   [[nodiscard]] const fusion_runtime& fusion() const noexcept { return fusion_; }
   [[nodiscard]] const head_runtime& head() const noexcept { return head_; }
+  // Whether the policy decides from the backbones' stem tokens (every modality is then
+  // embedded before it runs).
+  [[nodiscard]] static constexpr bool policy_reads_tokens() noexcept {
+    return input_of<Policy>() == policy_input::stem_tokens;
+  }
+
+  // The tasks a call may name (run_options::tasks): the head list's, or the single head's.
+  [[nodiscard]] std::vector<std::string> task_names() const {
+    if constexpr (head_list_runtime<head_runtime>)
+      return head_.task_names();
+    else
+      return {config_.head_name};
+  }
 
   // MACs of one sample under `plan` (the policy included when it runs).
   [[nodiscard]] std::size_t macs(const adaptive::layer_plan& plan, bool with_controller = true) const {
@@ -269,7 +273,7 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
     if (with_controller) total += policy_.macs(1);
     for (std::size_t m = 0; m < modality_count; ++m) {
       const auto& mc = config_.modalities[m];
-      if (plan[m].count() != 0)
+      if (plan[m].count() != 0 || policy_reads_tokens())
         total += backbones_[m].patch_embedding().macs(mc.instances, mc.image[0], mc.image[1]);
       total += plan[m].count() * backbones_[m].block_macs(mc.instances);
     }
@@ -303,8 +307,10 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
       backbone += backbone_floats(m, images);
     });
     std::size_t features = 0;
-    for (std::size_t m = 0; m < modality_count; ++m)
+    for (std::size_t m = 0; m < modality_count; ++m) {
       features += workspace::rounded(batch * config_.modalities[m].instances * backbones_[m].dim());
+      if (policy_reads_tokens()) features += workspace::rounded(token_floats(m, batch));
+    }
     std::size_t stage = std::max(backbone, policy_.workspace_floats(batch));
     stage = std::max(stage, fusion_.workspace_floats(batch) + workspace::rounded(batch * fusion_.dim()) +
                                 head_.workspace_floats(batch));
@@ -318,6 +324,7 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
                                    workspace& ws) const {
     const std::size_t batch = check_inputs(inputs);
     if (options.check_finite) model::check_finite(inputs, input_specs());
+    const std::vector<std::size_t> tasks = tasks_for(options);
     workspace::scope scope(ws);
     network_result result;
 
@@ -333,8 +340,19 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
       ready[m] = runner::template run<M::input_channels>(flat, scratch);
     });
 
+    // A policy on stem tokens: every modality's stem first; the backbones continue from it.
+    std::array<mutable_view, modality_count> stems{};
+    std::array<const_view, modality_count> stem_views{};
+    if constexpr (policy_reads_tokens())
+      for (std::size_t m = 0; m < modality_count; ++m) {
+        stems[m] = ws.take(
+            shape{batch * config_.modalities[m].instances * backbones_[m].tokens(), backbones_[m].dim()});
+        backbones_[m].embed(ready[m], stems[m], ws);
+        stem_views[m] = stems[m];
+      }
+
     // 2. Plans: the policy's, or the caller's; then the call's block orders.
-    result.orders = orders_for(batch, ready, options, result, ws);
+    result.orders = orders_for(batch, ready, stem_views, options, result, ws);
     for (const auto& o : result.orders) result.plans.push_back(o.masks());
 
     // 3. Backbones: modalities in parallel, each with its own carved workspace.
@@ -347,7 +365,10 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
       for (std::size_t m = 0; m < modality_count; ++m)
         arenas[m] = ws.carve(backbone_floats(m, batch * config_.modalities[m].instances));
       kernels::for_each_chunk(modality_count, 1, [&](std::size_t m, std::size_t) {
-        run_backbone(m, ready[m], result.orders, features[m], arenas[m]);
+        if constexpr (policy_reads_tokens())
+          run_embedded(m, stems[m], result.orders, features[m], arenas[m]);
+        else
+          run_backbone(m, ready[m], result.orders, features[m], arenas[m]);
       });
     }
 
@@ -359,7 +380,10 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
       fusion_.forward(feature_views, batch, fused, ws, result.fusion_paths);  // a gated fusion reports
     else
       fusion_.forward(feature_views, batch, fused, ws);
-    result.outputs = head_.forward(fused, ws);
+    if constexpr (head_list_runtime<head_runtime>)
+      result.outputs = options.tasks.empty() ? head_.forward(fused, ws) : head_.forward(fused, tasks, ws);
+    else
+      result.outputs = head_.forward(fused, ws);
     return result;
   }
 
@@ -383,13 +407,8 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
     out << "  policy: " << policy_.describe();
     if (policy_.macs(1) != 0) out << ", " << fixed(static_cast<double>(policy_.macs(1)) / 1e9) << " GMAC";
     out << "\n";
-    if constexpr (requires { fusion_.describe(); })  // a fusion that describes itself (gated_fusion)
-      out << "  fusion: " << fusion_.describe() << ", " << fixed(static_cast<double>(fusion_.macs(1)) / 1e9)
-          << " GMAC\n";
-    else
-      out << "  fusion: " << fusion_.tokens() << " tokens, width " << fusion_.dim() << ", "
-          << fusion_.encoder().depth() << " layers, " << fixed(static_cast<double>(fusion_.macs(1)) / 1e9)
-          << " GMAC\n";
+    out << "  fusion: " << fusion_.describe() << ", " << fixed(static_cast<double>(fusion_.macs(1)) / 1e9)
+        << " GMAC\n";
     out << "  head: " << head_.describe() << "\n";
     if (plan)
       out << "  plan " << plan->to_string() << ": " << fixed(static_cast<double>(macs(*plan)) / 1e9)
@@ -413,10 +432,40 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
                               std::to_string(backbones_[m].dim()));
   }
 
+  // Floats of modality m's stem tokens for `batch` samples.
+  [[nodiscard]] std::size_t token_floats(std::size_t m, std::size_t batch) const noexcept {
+    return batch * config_.modalities[m].instances * backbones_[m].tokens() * backbones_[m].dim();
+  }
+
+  // The call's tasks as indices into task_names(), checked before anything runs.
+  [[nodiscard]] std::vector<std::size_t> tasks_for(const run_options& options) const {
+    std::vector<std::size_t> out;
+    if (options.tasks.empty()) return out;
+    const std::vector<std::string> names = task_names();
+    for (const auto& t : options.tasks) {
+      const auto it = std::find(names.begin(), names.end(), t);
+      if (it == names.end()) {
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+        throw argument_error("admn.network.task", "no task named '" + t + "' (tasks: " + list + ")");
+      }
+      const auto index = static_cast<std::size_t>(it - names.begin());
+      if (std::find(out.begin(), out.end(), index) != out.end())
+        throw argument_error("admn.network.task", "task '" + t + "' is named twice");
+      out.push_back(index);
+    }
+    return out;
+  }
+
   // A modality's arena: what run_grouped needs for all of the batch's images.
   [[nodiscard]] std::size_t backbone_floats(std::size_t m, std::size_t images) const {
     const auto& mc = config_.modalities[m];
-    return grouped_workspace_floats(backbones_[m], images, mc.image[0], mc.image[1]);
+    std::size_t floats = grouped_workspace_floats(backbones_[m], images, mc.image[0], mc.image[1]);
+    if (policy_reads_tokens())  // run_embedded gathers token rows instead of images
+      floats = std::max(floats, gather_floats(images, backbones_[m].tokens() * backbones_[m].dim()) +
+                                    gather_floats(images, backbones_[m].dim()) +
+                                    backbones_[m].workspace_floats(images, mc.image[0], mc.image[1]));
+    return floats;
   }
 
   static std::string fixed(double v) {
@@ -442,6 +491,7 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
   // shuffled per sample when the call asks for random block orders.
   std::vector<adaptive::ordered_plan> orders_for(std::size_t batch,
                                                  const std::array<const_view, modality_count>& ready,
+                                                 const std::array<const_view, modality_count>& stems,
                                                  const run_options& options, network_result& result,
                                                  workspace& ws) const {
     const auto depth_list = depths();
@@ -454,11 +504,13 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
     } else if (options.plan) {
       orders.assign(batch, *options.plan);
     } else {
-      const policy_call call{.inputs = std::span<const const_view>(ready.data(), ready.size()),
-                             .batch = batch,
-                             .depths = std::span<const std::size_t>(depth_list.data(), depth_list.size()),
-                             .costs = config_.costs,
-                             .options = options};
+      policy_call call{.inputs = std::span<const const_view>(ready.data(), ready.size()),
+                       .batch = batch,
+                       .depths = std::span<const std::size_t>(depth_list.data(), depth_list.size()),
+                       .costs = config_.costs,
+                       .options = options};
+      if constexpr (policy_reads_tokens())
+        call.tokens = std::span<const const_view>(stems.data(), stems.size());
       decision d;
       policy_.decide(call, d, ws);
       if (d.plans.size() != batch)
@@ -489,6 +541,21 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
     run_grouped(
         backbones_[m], images, config_.modalities[m].instances, orders.size(),
         [&](std::size_t b) -> const adaptive::execution_order& { return orders[b][m]; }, features, ws);
+  }
+
+  // Continues modality m's backbone from its stem tokens (in place), samples grouped
+  // by block order as in run_grouped.
+  void run_embedded(std::size_t m, mutable_view stems, const std::vector<adaptive::ordered_plan>& orders,
+                    mutable_view features, workspace& ws) const {
+    const std::size_t per = config_.modalities[m].instances;
+    const auto order_of = [&](std::size_t b) -> const adaptive::execution_order& { return orders[b][m]; };
+    for_each_group(orders.size(), order_of, [&](const auto& group) {
+      workspace::scope scope(ws);
+      const mutable_view x = gather(group, stems, per * backbones_[m].tokens(), ws);
+      const mutable_view out = group_rows(group, features, per, ws);
+      backbones_[m].forward_embedded(x, blocks_to_run(group.key()), out, ws);
+      scatter(group, out, features, per);
+    });
   }
 
   network_config config_;

@@ -1,6 +1,7 @@
 // admn/model/policy.hpp — the Policy slot of a network: who decides each sample's plan.
 //
-// A policy looks at one call's preprocessed inputs and run options and writes one
+// A policy looks at one call's preprocessed inputs (or the backbones' stem tokens,
+// policy_input) and run options and writes one
 // ordered plan per sample: which blocks of each modality run, in which order.
 // Provided:
 //   conv_controller<Summary, Qoi>  ADMN's QoI-aware controller (docs/numerics.md §4) feeding the
@@ -10,6 +11,8 @@
 //   static_plans                   the same plan for every input: the config's static plan
 //                                  (first:N, every-other:T — LayerDrop's pruning recipes —
 //                                  or block lists); `no_controller` is its older name
+//   task_block_select              AdaMTL's task-aware block select on the stem tokens
+//                                  (model/adamtl.hpp)
 // A call that names its plans bypasses the policy and its cost; a call may also ask
 // for random block orders (LayerShuffle), whoever chose the blocks.
 // Your own policy: a type with `is_policy`, `learned` (true: it needs a budget) and a
@@ -30,6 +33,7 @@
 #include <algorithm>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,12 +53,31 @@ struct policy_setup {
   std::vector<std::size_t> costs{};            // the network's block costs (empty: equal)
   std::string static_plan{};                   // the network's static plan (static_plans)
   std::vector<std::string> paths{};            // a gating policy's modality subsets ("rgb+depth")
+  std::vector<std::string> prefixes{};         // a policy of several parts: one prefix each (AdaMTL)
+  // Per modality: the backbone's stem tokens and width, for a policy on stem tokens.
+  std::vector<std::size_t> tokens{};
+  std::vector<std::size_t> widths{};
   [[nodiscard]] std::vector<std::size_t> depths() const {
     std::vector<std::size_t> out;
     for (const auto& m : modalities) out.push_back(m.depth);
     return out;
   }
 };
+
+// What a policy decides from: the preprocessed images (ADMN's controller), or the
+// backbones' stem tokens [cls; PatchEmbed] + pos of every modality (AdaMTL's BlockSelect).
+// A policy declares the latter with `static constexpr policy_input input =
+// policy_input::stem_tokens;`; without it, images. The network then embeds every
+// modality first and continues the backbones from those tokens.
+enum class policy_input : std::uint8_t { images, stem_tokens };
+
+template <class P>
+[[nodiscard]] constexpr policy_input input_of() noexcept {
+  if constexpr (requires { P::input; })
+    return P::input;
+  else
+    return policy_input::images;
+}
 
 // One call, as a policy sees it.
 struct policy_call {
@@ -63,6 +86,8 @@ struct policy_call {
   std::span<const std::size_t> depths;  // blocks per modality
   std::span<const std::size_t> costs;   // the network's block costs (empty: equal)
   const run_options& options;
+  // Per modality, for a policy on stem tokens: (B·instances·tokens, width); else empty.
+  std::span<const const_view> tokens{};
 };
 
 // What a policy writes: plans (one per sample) and, for a learned one, its logits and QoI.
@@ -87,7 +112,8 @@ concept policy_runtime = requires(const R& r, const policy_call& call, decision&
 
 // Represents: the Policy slot of a network.
 // Requires:   is_policy; learned (true when a call must give a budget); a runtime with
-//             static load(weights, policy_setup) and the members of policy_runtime.
+//             static load(weights, policy_setup) and the members of policy_runtime;
+//             optionally `input` (input_of).
 template <class P>
 concept policy_type = requires(const io::weight_source& w, const policy_setup& setup) {
   requires P::is_policy;

@@ -56,6 +56,10 @@ struct run_options {
   // With a bundle (one controller per trained budget), a budget no controller was trained
   // for uses the controller of the nearest lower trained budget instead of throwing.
   bool nearest_trained_budget = false;
+  // The tasks (heads) to compute, by name (network::task_names()); empty: every task.
+  // Outputs come in this order. An unknown or repeated name is an argument_error
+  // [admn.network.task].
+  std::vector<std::string> tasks{};
   bool check_finite = false;  // reject NaN/±Inf inputs (argument_error [admn.network.nonfinite])
 };
 
