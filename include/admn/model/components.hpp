@@ -39,8 +39,8 @@ struct transformer_fusion {
       return runtime(fusion_encoder::load(w, config));
     }
     [[nodiscard]] std::string describe() const {
-      return std::to_string(tokens()) + " tokens, width " + std::to_string(dim()) + ", " +
-             std::to_string(encoder().depth()) + " layers";
+      return "transformer fusion of " + std::to_string(tokens()) + " tokens, width " + std::to_string(dim()) +
+             ", " + std::to_string(encoder().depth()) + " layers";
     }
   };
 };

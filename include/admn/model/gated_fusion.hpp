@@ -36,6 +36,7 @@
 #include <admn/layers/linear.hpp>
 #include <admn/layers/mlp.hpp>
 #include <admn/model/components.hpp>
+#include <admn/model/executor.hpp>
 #include <admn/model/fusion.hpp>
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/workspace.hpp>
@@ -185,9 +186,9 @@ requires(fusion_operator<Ops>&&...) struct gated_fusion {
         const auto& op = std::get<k>(ops);
         if (op.dim() != dim)
           throw shape_error("admn.fusion_gate.shape",
-                            "fusion operator 0 (" + describe_operator(std::get<0>(ops)) + ") gives width " +
+                            "fusion operator 0 (" + std::get<0>(ops).describe() + ") gives width " +
                                 std::to_string(dim) + ", operator " + std::to_string(k) + " (" +
-                                describe_operator(op) + ") gives " + std::to_string(op.dim()));
+                                op.describe() + ") gives " + std::to_string(op.dim()));
         for (std::size_t m = 0; m < modalities; ++m)
           if (op.feature_dim(m) != feature_dims[m])
             throw shape_error("admn.fusion_gate.shape",
@@ -237,7 +238,7 @@ requires(fusion_operator<Ops>&&...) struct gated_fusion {
       std::size_t widths = 0, gathered = 0, op_floats = 0;
       for (std::size_t m = 0; m < modalities(); ++m) {
         widths += feature_dims_[m];
-        gathered += workspace::rounded(batch * instances_[m] * feature_dims_[m]);
+        gathered += gather_floats(batch, instances_[m] * feature_dims_[m]);
       }
       for_each_operator([&]<std::size_t k>(std::integral_constant<std::size_t, k>) {
         op_floats = std::max(op_floats, std::get<k>(ops_).workspace_floats(batch));
@@ -245,7 +246,7 @@ requires(fusion_operator<Ops>&&...) struct gated_fusion {
       const std::size_t gate = workspace::rounded(batch * operator_count) +
                                workspace::rounded(batch * widths) +
                                workspace::rounded(batch * first_.out_features());
-      return std::max(gate, gathered + workspace::rounded(batch * dim()) + op_floats);
+      return std::max(gate, gathered + gather_floats(batch, dim()) + op_floats);
     }
 
     [[nodiscard]] std::string describe() const {
@@ -254,7 +255,7 @@ requires(fusion_operator<Ops>&&...) struct gated_fusion {
                         std::to_string(first_.out_features()) + " -> " + std::to_string(operator_count) +
                         " (" + std::to_string(gate_macs(1)) + " MAC)";
       for_each_operator([&]<std::size_t k>(std::integral_constant<std::size_t, k>) {
-        out += "; operator " + std::to_string(k) + ": " + describe_operator(std::get<k>(ops_)) + " (" +
+        out += "; operator " + std::to_string(k) + ": " + std::get<k>(ops_).describe() + " (" +
                std::to_string(operator_macs(k, 1)) + " MAC per sample)";
       });
       return out;
@@ -309,43 +310,20 @@ requires(fusion_operator<Ops>&&...) struct gated_fusion {
         for (std::size_t b = 0; b < batch; ++b)
           paths[b] = select(std::span<const float>(logits.data() + b * operator_count, operator_count), b);
       }
-      for_each_operator([&]<std::size_t k>(std::integral_constant<std::size_t, k>) {
-        std::size_t members = 0, first = batch, last = 0;
-        for (std::size_t b = 0; b < batch; ++b)
-          if (paths[b] == k) {
-            ++members;
-            first = std::min(first, b);
-            last = b;
-          }
-        if (members == 0) return;
+      // The samples of one operator run through it as one batch (model/executor.hpp).
+      const auto path_of = [&](std::size_t b) -> const std::size_t& { return paths[b]; };
+      for_each_group(batch, path_of, [&](const auto& group) {
         workspace::scope scope(ws);
         std::array<const_view, adaptive::max_modalities> views{};
-        const std::span<const const_view> group(views.data(), modalities());
-        const auto& op = std::get<k>(ops_);
-        if (last - first + 1 == members) {  // adjacent: in place
-          for (std::size_t m = 0; m < modalities(); ++m)
-            views[m] = features[m].slice(first * instances_[m], (last + 1) * instances_[m]);
-          op.forward(group, members, out.slice(first, last + 1), ws);
-          return;
-        }
-        for (std::size_t m = 0; m < modalities(); ++m) {
-          const std::size_t rows = instances_[m], d = feature_dims_[m];
-          const mutable_view gathered = ws.take(shape{members * rows, d});
-          for (std::size_t b = 0, g = 0; b < batch; ++b)
-            if (paths[b] == k) {
-              for (std::size_t r = 0; r < rows; ++r)
-                for (std::size_t j = 0; j < d; ++j) gathered(g * rows + r, j) = features[m](b * rows + r, j);
-              ++g;
-            }
-          views[m] = gathered;
-        }
-        const mutable_view fused = ws.take(shape{members, dim()});
-        op.forward(group, members, fused, ws);
-        for (std::size_t b = 0, g = 0; b < batch; ++b)
-          if (paths[b] == k) {
-            for (std::size_t j = 0; j < dim(); ++j) out(b, j) = fused(g, j);
-            ++g;
-          }
+        for (std::size_t m = 0; m < modalities(); ++m)
+          views[m] = gather(group, features[m], instances_[m], ws);
+        const mutable_view fused = group_rows(group, out, 1, ws);
+        for_each_operator([&]<std::size_t k>(std::integral_constant<std::size_t, k>) {
+          if (k == group.key())
+            std::get<k>(ops_).forward(std::span<const const_view>(views.data(), modalities()), group.size(),
+                                      fused, ws);
+        });
+        scatter(group, fused, out, 1);
       });
     }
 
@@ -371,18 +349,6 @@ requires(fusion_operator<Ops>&&...) struct gated_fusion {
         (fn(std::integral_constant<std::size_t, K>{}), ...);
       }
       (std::index_sequence_for<Ops...>{});
-    }
-
-    // An operator's own describe(), or what a fusion_encoder-like one shows of itself.
-    template <class R>
-    static std::string describe_operator(const R& r) {
-      if constexpr (requires { r.describe(); })
-        return r.describe();
-      else if constexpr (requires { r.encoder().depth(); })
-        return "transformer fusion of " + std::to_string(r.tokens()) + " tokens, width " +
-               std::to_string(r.dim()) + ", " + std::to_string(r.encoder().depth()) + " layers";
-      else
-        return "fusion of width " + std::to_string(r.dim());
     }
 
     std::tuple<typename Ops::runtime...> ops_;
