@@ -56,7 +56,7 @@ TEST_CASE("an empty admn.config keeps network_config's defaults, one modality co
   CHECK(parse(R"({"description": "a model of mine"})").modalities.size() == 3);
 }
 
-TEST_CASE("admn.config sets every field of a modality; named modalities override every_modality") {
+TEST_CASE("admn.config sets every field of a modality, and named modalities override every_modality") {
   const m::network_config c = parse(R"({
     "modalities": {"rgb": {"heads": 6, "image_size": [48, 64], "instances": 3}},
     "every_modality": {
