@@ -7,7 +7,7 @@
 #include <admn/model/controller.hpp>
 #include <admn/model/conv_encoder.hpp>
 #include <admn/model/dynmm.hpp>
-#include <admn/model/executor.hpp>
+#include <admn/model/sample_groups.hpp>
 #include <admn/model/fixed_string.hpp>
 #include <admn/model/fusion.hpp>
 #include <admn/model/gate_policy.hpp>

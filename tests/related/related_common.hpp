@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+
 namespace admn::test {
 
 // Splits on `sep`, keeping empty items (",a," → "", "a", "").
@@ -34,11 +36,14 @@ inline std::string mask_string(const tensor& mask, std::size_t b) {
   return out;
 }
 
-// A temporary safetensors file holding `tensors`, removed with the object.
+// A temporary safetensors file holding `tensors`, removed with the object. Its name has the
+// process id: CTest runs each test case in its own process, in parallel, and cases sharing
+// a fixture would otherwise remove each other's file.
 class temp_weights {
  public:
   temp_weights(const std::string& name, const std::vector<std::pair<std::string, const tensor*>>& tensors)
-      : path_(std::filesystem::temp_directory_path() / ("admn-related-" + name + ".safetensors")) {
+      : path_(std::filesystem::temp_directory_path() /
+              ("admn-related-" + name + "-" + std::to_string(::getpid()) + ".safetensors")) {
     std::vector<io::tensor_entry> entries;
     for (const auto& [key, t] : tensors) entries.push_back(io::entry(key, *t));
     io::save(path_, entries, std::map<std::string, std::string>{});

@@ -33,7 +33,7 @@ TEST_CASE("decode_frames: HWC → CHW, /255, BGR → RGB") {
   CHECK(out(0, 2, 0, 0) == 30.0f / 255.0f);
 }
 
-TEST_CASE("minmax_normalize: [min, max] → [0, 1] over all channels; a constant image → 0 (OpenCV)") {
+TEST_CASE("minmax_normalize: [min, max] → [0, 1] over all channels, a constant image → 0 (OpenCV)") {
   admn::tensor x(admn::shape{2, 2, 1, 2});
   const float values[] = {2, 4, 6, 10, 7, 7, 7, 7};
   std::copy(std::begin(values), std::end(values), x.data());
@@ -42,7 +42,7 @@ TEST_CASE("minmax_normalize: [min, max] → [0, 1] over all channels; a constant
         std::vector<float>{0.0f, 0.25f, 0.5f, 1.0f, 0, 0, 0, 0});
 }
 
-TEST_CASE("AVE audio: padded frames hold 4.2677393 / 9.1379948; output shape from the backbone size") {
+TEST_CASE("AVE audio: padded frames hold 4.2677393 / 9.1379948, output shape from the backbone size") {
   std::vector<float> wave(16000);
   for (std::size_t t = 0; t < wave.size(); ++t) wave[t] = 0.1f * std::sin(0.05f * static_cast<float>(t));
   const admn::tensor out = r::ave_audio(admn::const_view(wave.data(), admn::shape{1, 16000}));

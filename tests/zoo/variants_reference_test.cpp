@@ -44,17 +44,17 @@ void check_binds(const std::string& variant, std::size_t qoi_count) {
 
 }  // namespace
 
-TEST_CASE("GTDM-Blur (reduced; 4 + 4 blur-class QoI logits) equals the PyTorch reference") {
+TEST_CASE("GTDM-Blur (reduced, 4 + 4 blur-class QoI logits) equals the PyTorch reference") {
   check_binds<admn::zoo::gtdm::class_qoi_network>("gtdm_blur", 8);
   check_variant("gtdm_blur");
 }
 
-TEST_CASE("GTDM-Lowlight (reduced; 4 gamma-class QoI logits) equals the PyTorch reference") {
+TEST_CASE("GTDM-Lowlight (reduced, 4 gamma-class QoI logits) equals the PyTorch reference") {
   check_binds<admn::zoo::gtdm::class_qoi_network>("gtdm_lowlight", 4);
   check_variant("gtdm_lowlight");
 }
 
-TEST_CASE("GTDM-3 (reduced; RGB, depth and range-doppler) equals the PyTorch reference") {
+TEST_CASE("GTDM-3 (reduced: RGB, depth and range-doppler) equals the PyTorch reference") {
   check_binds<admn::zoo::gtdm_3mod::network>("gtdm_3mod", 3);
   check_variant("gtdm_3mod");
 }

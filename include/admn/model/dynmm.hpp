@@ -373,7 +373,7 @@ requires(expert_network<Experts>&&...) class gated_experts {
     for (const std::size_t k : result.paths)
       result.macs.push_back(expert_macs_[k] + (options.paths.empty() ? gate_macs() : 0));
 
-    // The samples of one expert run as one batch of it (model/executor.hpp).
+    // The samples of one expert run as one batch of it (model/sample_groups.hpp).
     for_each_group(
         batch, [&](std::size_t s) { return result.paths[s]; },
         [&](const auto& group) {

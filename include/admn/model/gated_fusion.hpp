@@ -36,7 +36,7 @@
 #include <admn/layers/linear.hpp>
 #include <admn/layers/mlp.hpp>
 #include <admn/model/components.hpp>
-#include <admn/model/executor.hpp>
+#include <admn/model/sample_groups.hpp>
 #include <admn/model/fusion.hpp>
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/workspace.hpp>
@@ -310,7 +310,7 @@ requires(fusion_operator<Ops>&&...) struct gated_fusion {
         for (std::size_t b = 0; b < batch; ++b)
           paths[b] = select(std::span<const float>(logits.data() + b * operator_count, operator_count), b);
       }
-      // The samples of one operator run through it as one batch (model/executor.hpp).
+      // The samples of one operator run through it as one batch (model/sample_groups.hpp).
       const auto path_of = [&](std::size_t b) -> const std::size_t& { return paths[b]; };
       for_each_group(batch, path_of, [&](const auto& group) {
         workspace::scope scope(ws);

@@ -14,7 +14,7 @@
 //      stem tokens (AdaMTL) gets every modality's [cls; PatchEmbed] + pos first
 //   3. each modality's backbone runs the plan's blocks, in its order, on all instances
 //      of a sample (from those stem tokens when the policy read them); samples sharing
-//      an order run as one batch, the rest are gathered (model/executor.hpp)
+//      an order run as one batch, the rest are gathered (model/sample_groups.hpp)
 //   4. fusion over all instance tokens → the heads: every task, or those the call names.
 // A loaded network is immutable: run() is const and thread-safe, given one
 // workspace per thread.
@@ -26,7 +26,7 @@
 #include <admn/io/weight_source.hpp>
 #include <admn/kernels/parallel.hpp>
 #include <admn/model/components.hpp>
-#include <admn/model/executor.hpp>
+#include <admn/model/sample_groups.hpp>
 #include <admn/model/input_checks.hpp>
 #include <admn/model/modality.hpp>
 #include <admn/model/policy.hpp>
@@ -118,7 +118,7 @@ consteval bool names_unique() {
 // blocks of blocks_of(b) (a const adaptive::layer_mask& — its blocks ascending — or a
 // const adaptive::execution_order& — its blocks in that order):
 //   images (batch·per, C, H, W) → features (batch·per, dim), sample-major rows.
-// Samples with equal blocks run as one backbone batch (model/executor.hpp), so every
+// Samples with equal blocks run as one backbone batch (model/sample_groups.hpp), so every
 // block runs only on the rows that keep it; results equal per-sample runs bit for bit.
 template <class BlocksOf>
 void run_grouped(const vit_backbone& backbone, const_view images, std::size_t per, std::size_t batch,

@@ -1,6 +1,6 @@
-// The executor every batched run uses: groups of equal keys in order of first
+// The sample grouping every batched run uses: groups of equal keys in order of first
 // appearance, their adjacency, and gather/scatter of row blocks through the workspace.
-#include <admn/model/executor.hpp>
+#include <admn/model/sample_groups.hpp>
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-// admn/model/executor.hpp — "group samples by plan, gather, run, scatter", once.
+// admn/model/sample_groups.hpp — "group samples by plan, gather, run, scatter", once.
 //
 // Every batched run in the model tier (a network's backbones, a gated set of experts,
 // a multi-task encoder) gives each sample a key (its blocks, its order, its expert)
