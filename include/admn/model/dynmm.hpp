@@ -31,6 +31,7 @@
 #pragma once
 
 #include <admn/adaptive/layer_plan.hpp>
+#include <admn/detail/format.hpp>
 #include <admn/error.hpp>
 #include <admn/io/weight_source.hpp>
 #include <admn/layers/linear.hpp>
@@ -437,13 +438,7 @@ requires(expert_network<Experts>&&...) class gated_experts {
     return modality_count;
   }
 
-  static std::string fixed(double v) {
-    std::ostringstream s;
-    s.setf(std::ios::fixed);
-    s.precision(3);
-    s << v;
-    return s.str();
-  }
+  static std::string fixed(double v) { return admn::detail::fixed_decimal(v, 3); }
 
   // Floats of one sample of modality m.
   [[nodiscard]] std::size_t sample_floats(std::size_t m) const noexcept {

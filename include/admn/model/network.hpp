@@ -22,15 +22,16 @@
 
 #include <admn/adaptive/execution_order.hpp>
 #include <admn/adaptive/layer_plan.hpp>
+#include <admn/detail/format.hpp>
 #include <admn/error.hpp>
 #include <admn/io/weight_source.hpp>
 #include <admn/kernels/parallel.hpp>
 #include <admn/model/components.hpp>
-#include <admn/model/sample_groups.hpp>
 #include <admn/model/input_checks.hpp>
 #include <admn/model/modality.hpp>
 #include <admn/model/policy.hpp>
 #include <admn/model/run_options.hpp>
+#include <admn/model/sample_groups.hpp>
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/workspace.hpp>
 
@@ -468,13 +469,7 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
     return floats;
   }
 
-  static std::string fixed(double v) {
-    std::ostringstream s;
-    s.setf(std::ios::fixed);
-    s.precision(4);
-    s << v;
-    return s.str();
-  }
+  static std::string fixed(double v) { return admn::detail::fixed_decimal(v, 4); }
 
   template <class Fn>
   static void for_each_modality(Fn&& fn) {
