@@ -97,11 +97,11 @@ TEST_CASE("gated experts reject bad configs, inputs and paths with typed errors"
   const tensor rgb = f.get("input.zed_camera_left"), depth = f.get("input.realsense_camera_depth");
   tensor small(admn::shape{6, 2, 3, 8, 16}), short_batch(admn::shape{5, 2, 3, 16, 16});
   const admn::const_view wrong_size[] = {rgb.view(), small.view()};
-  CHECK(error_id([&] { (void)net.run(wrong_size, {}, ws); }) == "admn.experts.input");
+  CHECK(error_id([&] { (void)net.run(wrong_size, {}, ws); }) == "admn.network.input");
   const admn::const_view wrong_batch[] = {rgb.view(), short_batch.view()};
-  CHECK(error_id([&] { (void)net.run(wrong_batch, {}, ws); }) == "admn.experts.batch");
+  CHECK(error_id([&] { (void)net.run(wrong_batch, {}, ws); }) == "admn.network.batch");
   const admn::const_view one[] = {rgb.view()};
-  CHECK(error_id([&] { (void)net.run(one, {}, ws); }) == "admn.experts.inputs");
+  CHECK(error_id([&] { (void)net.run(one, {}, ws); }) == "admn.network.inputs");
   const admn::const_view inputs[] = {rgb.view(), depth.view()};
   CHECK(error_id([&] { (void)net.run(inputs, {.paths = {0, 1}}, ws); }) == "admn.experts.paths");
   CHECK(error_id([&] { (void)net.run(inputs, {.paths = {0, 1, 2, 3, 0, 0}}, ws); }) == "admn.experts.paths");

@@ -210,16 +210,11 @@ struct multi_task_options {
   std::vector<std::string> tasks{};            // the tasks to compute (empty: all; run_options::tasks)
 };
 
-struct multi_task_result {
+// outputs: one per task computed, in task order: (B, outputs).
+struct multi_task_result : named_result {
   tensor policy_logits;                     // (B, depth): max over the controllers; empty with a mask
   std::vector<adaptive::layer_mask> masks;  // the blocks each sample ran
   std::vector<std::size_t> macs;            // per sample: stem + policy + kept blocks + heads computed
-  named_outputs outputs;                    // one per task computed, in task order: (B, outputs)
-  [[nodiscard]] const tensor& output(std::string_view name) const {
-    for (const auto& [n, t] : outputs)
-      if (n == name) return t;
-    throw argument_error("admn.result.output", "no output named '" + std::string(name) + "'");
-  }
 };
 
 // AdaMTL as a typed network: one image modality (no preprocessing), the task-aware block

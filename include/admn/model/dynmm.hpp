@@ -35,6 +35,7 @@
 #include <admn/error.hpp>
 #include <admn/io/weight_source.hpp>
 #include <admn/layers/linear.hpp>
+#include <admn/model/input_checks.hpp>
 #include <admn/model/network.hpp>
 #include <admn/model/summary_encoder.hpp>
 #include <admn/tensor/tensor.hpp>
@@ -225,16 +226,11 @@ struct gated_run_options {
   std::vector<std::size_t> paths{};  // one per sample: bypass the gate (static baselines, tests)
 };
 
-struct gated_result {
+// outputs: per sample from its expert.
+struct gated_result : named_result {
   tensor gate_logits;              // (B, K); empty when the paths were given
   std::vector<std::size_t> paths;  // the expert each sample ran
   std::vector<std::size_t> macs;   // per sample: gate (when it ran) + the chosen expert
-  named_outputs outputs;           // per sample from its expert
-  [[nodiscard]] const tensor& output(std::string_view name) const {
-    for (const auto& [n, t] : outputs)
-      if (n == name) return t;
-    throw argument_error("admn.result.output", "no output named '" + std::string(name) + "'");
-  }
 };
 
 // Represents: DynMM's modality-level gating (and AdaMML) over typed expert networks.
@@ -446,32 +442,14 @@ requires(expert_network<Experts>&&...) class gated_experts {
     return mc.instances * modalities_table::value.channels[m] * mc.image[0] * mc.image[1];
   }
 
+  // The network's checks (model/input_checks.hpp) over the union of the experts' modalities.
   std::size_t check_inputs(std::span<const const_view> inputs) const {
     const auto names = modality_names();
-    if (inputs.size() != modality_count)
-      throw shape_error("admn.experts.inputs", "expected " + std::to_string(modality_count) +
-                                                   " inputs, got " + std::to_string(inputs.size()));
-    std::size_t batch = 0;
-    for (std::size_t m = 0; m < modality_count; ++m) {
-      const auto& mc = modalities_[m];
-      const const_view in = inputs[m];
-      const std::size_t c = modalities_table::value.channels[m];
-      const bool ok = in.rank() == 5 && in.extent(0) > 0 && in.extent(1) == mc.instances &&
-                      in.extent(2) == c && in.extent(3) == mc.image[0] && in.extent(4) == mc.image[1] &&
-                      in.is_contiguous();
-      if (!ok)
-        throw shape_error("admn.experts.input",
-                          "input '" + std::string(names[m]) + "' must be a contiguous [B," +
-                              std::to_string(mc.instances) + "," + std::to_string(c) + "," +
-                              std::to_string(mc.image[0]) + "," + std::to_string(mc.image[1]) + "], got " +
-                              in.shape().to_string());
-      if (m == 0) batch = in.extent(0);
-      if (in.extent(0) != batch)
-        throw shape_error("admn.experts.batch", "input '" + std::string(names[m]) + "' has batch " +
-                                                    std::to_string(in.extent(0)) + ", input '" +
-                                                    std::string(names[0]) + "' has " + std::to_string(batch));
-    }
-    return batch;
+    std::array<input_spec, modality_count> specs{};
+    for (std::size_t m = 0; m < modality_count; ++m)
+      specs[m] = {names[m], modalities_[m].instances, modalities_table::value.channels[m],
+                  modalities_[m].image[0], modalities_[m].image[1]};
+    return check_input_shapes(inputs, specs);
   }
 
   // Copies the group's rows of an expert's outputs into the batch-wide outputs,

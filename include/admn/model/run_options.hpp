@@ -63,20 +63,26 @@ struct run_options {
   bool check_finite = false;  // reject NaN/±Inf inputs (argument_error [admn.network.nonfinite])
 };
 
-// The outputs of one run, for a batch of B samples.
-struct network_result {
+// What every run of the model tier returns (network, gated_experts, multi_task_network)
+// besides its decisions: the heads' outputs by name, each with one row per sample.
+struct named_result {
+  std::vector<std::pair<std::string, tensor>> outputs;
+  // Throws argument_error [admn.result.output] naming `name` when no head gave it.
+  [[nodiscard]] const tensor& output(std::string_view name) const {
+    for (const auto& [n, t] : outputs)
+      if (n == name) return t;
+    throw argument_error("admn.result.output", "no output named '" + std::string(name) + "'");
+  }
+};
+
+// The outputs of one network run, for a batch of B samples, and what was decided.
+struct network_result : named_result {
   std::vector<adaptive::layer_plan> plans;     // the blocks each sample ran, one per sample
   std::vector<adaptive::ordered_plan> orders;  // … in the order they ran
   tensor controller_logits;                    // (B, Σ depth): a learned policy's logits, before forcing
   tensor qoi;                                  // (B, q): its QoI head's output
   // (controller_logits and qoi are empty, shape {0}, when no learned policy ran)
   std::vector<std::size_t> fusion_paths;  // per sample: the operator a gated fusion chose (else empty)
-  std::vector<std::pair<std::string, tensor>> outputs;  // the heads' named outputs
-  [[nodiscard]] const tensor& output(std::string_view name) const {
-    for (const auto& [n, t] : outputs)
-      if (n == name) return t;
-    throw argument_error("admn.result.output", "no output named '" + std::string(name) + "'");
-  }
 };
 
 }  // namespace admn::model
