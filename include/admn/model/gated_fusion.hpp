@@ -36,8 +36,8 @@
 #include <admn/layers/linear.hpp>
 #include <admn/layers/mlp.hpp>
 #include <admn/model/components.hpp>
-#include <admn/model/sample_groups.hpp>
 #include <admn/model/fusion.hpp>
+#include <admn/model/sample_groups.hpp>
 #include <admn/tensor/tensor.hpp>
 #include <admn/tensor/workspace.hpp>
 
