@@ -126,12 +126,14 @@ struct modality_gate_policy {
         throw argument_error("admn.gate.options",
                              "a modality gate picks its path by argmax: block costs and Gumbel sampling "
                              "do not apply");
-      std::vector<const_view> images;
+      // The gate takes (B, instances, C, H, W): the same memory, viewed per sample.
+      std::array<const_view, adaptive::max_modalities> views{};
       for (std::size_t m = 0; m < call.inputs.size(); ++m) {
         const const_view in = call.inputs[m];
-        images.emplace_back(in.data(),
-                            shape{call.batch, instances_[m], in.extent(1), in.extent(2), in.extent(3)});
+        views[m] =
+            const_view(in.data(), shape{call.batch, instances_[m], in.extent(1), in.extent(2), in.extent(3)});
       }
+      const std::span<const const_view> images(views.data(), call.inputs.size());
       const std::size_t k = paths();
       d.logits = tensor(shape{call.batch, k});
       gate_.forward(images, d.logits.view(), ws);
