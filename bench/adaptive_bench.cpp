@@ -78,7 +78,7 @@ void heterogeneous_batch(benchmark::State& state) {
   const admn::tensor images = admn::bench::random_tensor(admn::shape{batch, 3, 224, 224}, 1.0f, 21);
   admn::tensor grouped(admn::shape{batch, 768}), single(admn::shape{batch, 768}),
       masked(admn::shape{batch, 768});
-  admn::workspace ws(admn::model::grouped_workspace_floats(vit, batch, 224, 224));
+  admn::workspace ws;
   const std::vector<std::size_t> all{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
   std::vector<double> t_grouped, t_single, t_masked;
 
@@ -155,7 +155,6 @@ sweep_network make_sweep(std::shared_ptr<const Net> net, std::string description
         1.0f, 50 + static_cast<std::uint32_t>(m)));
   }
   for (const auto& t : d->inputs) d->views.push_back(t.view());
-  d->ws = net->make_workspace(1);
   sweep_network s;
   s.description = std::move(description);
   s.profile = [net](int threads) { return admn::profiling::profile(*net, threads); };

@@ -270,7 +270,7 @@ row compare_block(const std::string& name, const std::string& key, const block_w
   const torch_block tb{to_torch(w), static_cast<int64_t>(dim), static_cast<int64_t>(heads)};
   const torch::Tensor tx = to_torch(input);
   tensor x = input.clone();
-  admn::workspace ws(block.workspace_floats(batch, tokens));
+  admn::workspace ws;
   const admn::mutable_view rows = x.view().reshape(shape{batch * tokens, dim});
   const auto run = [&](const admn::layers::encoder_block& b) {
     std::copy(input.values().begin(), input.values().end(), x.values().begin());
@@ -382,7 +382,7 @@ row compare_backbone(const std::string& name, const std::string& key, const vit_
   const tensor& image = params.image;
   const torch::Tensor timage = to_torch(image);
   tensor out(shape{1, dim});
-  admn::workspace ws(vit.workspace_floats(1, 224, 224));
+  admn::workspace ws;
   torch::NoGradGuard no_grad;
   vit.forward(image.view(), run, out.view(), ws);
   const double err = max_relative(to_torch(out), torch_ref::vit_forward(tvit, timage, run));
@@ -419,11 +419,10 @@ class gtdm_comparison {
   explicit gtdm_comparison(const std::filesystem::path& model)
       : file_(std::make_shared<const admn::io::safetensors_file>(admn::io::safetensors_file::open(model))),
         net_(load_admn(file_, precision::fp32)),
-        torch_net_(torch_ref::load_weights(*file_)),
-        ws_(net_.make_workspace(1)) {
+        torch_net_(torch_ref::load_weights(*file_)) {
     for (const auto& [name, p] : g_precisions.reduced) {
       reduced_.push_back(load_admn(file_, p));
-      reduced_ws_.push_back(reduced_.back().make_workspace(1));
+      reduced_ws_.emplace_back();
     }
   }
 

@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     const options o = parse(argc, argv);
     const auto block = admn::bench::random_block(768, 12, 11);
     const auto input = admn::bench::random_tensor(admn::shape{197, 768}, 1.0f, 12);
-    admn::workspace ws(block.workspace_floats(1, 197));
+    admn::workspace ws;
     std::vector<float> omp_data(std::size_t{4} << 20, 0.5f);
     const char* policy = std::getenv("OMP_WAIT_POLICY");
     std::printf(

@@ -152,7 +152,7 @@ void vit_b_block(benchmark::State& state) {
   }
   const auto block = admn::bench::random_block(768, 12, 11, precision);
   const auto input = admn::bench::random_tensor(admn::shape{batch * 197, 768}, 1.0f, 12);
-  admn::workspace ws(block.workspace_floats(batch, 197));
+  admn::workspace ws;
   if (precision != admn::kernels::precision::fp32) {
     auto ours = input.clone(), fp32 = input.clone();
     block.forward(ours.view(), batch, 197, ws);
@@ -218,7 +218,7 @@ void vit_b_backbone(benchmark::State& state) {
   admn::tensor out(admn::shape{batch, 768});
   std::vector<std::size_t> blocks(kept);
   std::iota(blocks.begin(), blocks.end(), std::size_t{0});
-  admn::workspace ws(vit.workspace_floats(batch, 224, 224));
+  admn::workspace ws;
   admn::bench::executor_for(threads).run([&] {
     for (auto _ : state) {
       vit.forward(images.view(), blocks, out.view(), ws);

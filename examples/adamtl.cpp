@@ -65,7 +65,7 @@ int main() {
     for (std::size_t i = 0; i < per; ++i)
       images.data()[s * per + i] = std::sin(0.02f * static_cast<float>(i) * static_cast<float>(s + 1)) *
                                    (0.5f + static_cast<float>(s));
-  auto ws = net.make_workspace(batch);
+  admn::workspace ws;
   const std::size_t full = net.macs(admn::adaptive::layer_mask::all(depth));
   const std::size_t target = net.fixed_macs() + (full - net.fixed_macs()) / 2;
 

@@ -172,14 +172,9 @@ int run(const arguments& args) {
           std::vector<admn::const_view> raw_views, ready_views;
           for (const auto& t : raw) raw_views.push_back(t.view());
           for (const auto& t : ready) ready_views.push_back(t.view());
-          admn::workspace run_ws = net.make_workspace(1);
-          admn::workspace controller_ws(net.controller().workspace_floats(1));
-          std::vector<admn::workspace> backbone_ws;
-          for (std::size_t m = 0; m < count; ++m) {
-            const auto& mc = net.config().modalities[m];
-            backbone_ws.emplace_back(
-                net.backbone(m).workspace_floats(mc.instances, mc.image[0], mc.image[1]));
-          }
+          admn::workspace run_ws;
+          admn::workspace controller_ws;
+          std::vector<admn::workspace> backbone_ws(count);
           admn::tensor logits(admn::shape{1, net.total_blocks()}),
               qoi(admn::shape{1, net.controller().qoi_count()});
 

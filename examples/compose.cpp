@@ -52,7 +52,7 @@ int main() {
   for (std::size_t i = 0; i < rgb_in.size(); ++i) rgb_in.data()[i] = static_cast<float>(i % 11) / 11.0f;
   const admn::const_view inputs[] = {thermal_in.view(), rgb_in.view()};
 
-  admn::workspace ws = net.make_workspace(2);
+  admn::workspace ws;
   for (const std::size_t budget : {2u, 6u, 12u}) {
     const auto result = net.run(inputs, {.budget = budget}, ws);
     std::printf("budget %2zu:", budget);

@@ -9,8 +9,8 @@
 // trained with LayerDrop keeps working at any share.
 //
 // A policy is a type with `is_policy`, `learned` (true: a call gives a budget) and a
-// `runtime` with load(weights, setup), decide(call, decision, ws), workspace_floats,
-// macs and describe (model/policy.hpp, concept policy_type). It then takes the
+// `runtime` with load(weights, setup), decide(call, decision, ws), macs and
+// describe (model/policy.hpp, concept policy_type). It then takes the
 // controller's place in a network type.
 #include <admn/adaptive/static_plan.hpp>
 #include <admn/model/network.hpp>
@@ -83,7 +83,6 @@ struct sharpness_split {
       }
     }
 
-    [[nodiscard]] std::size_t workspace_floats(std::size_t) const noexcept { return 0; }
     [[nodiscard]] std::size_t macs(std::size_t) const noexcept { return 0; }
     [[nodiscard]] std::string describe() const { return "sharpness split (inverse high-frequency energy)"; }
 
@@ -136,7 +135,7 @@ int main() {
     rgb_in.data()[i] = i < rgb_in.size() / 2 ? smooth : smooth + 2.0f * noise();
   }
   const admn::const_view inputs[] = {thermal_in.view(), rgb_in.view()};
-  admn::workspace ws = net.make_workspace(2);
+  admn::workspace ws;
   const auto result = net.run(inputs, {.budget = 8}, ws);
   for (std::size_t s = 0; s < 2; ++s)
     std::printf("sample %zu (%s): thermal %zu blocks, rgb %zu blocks (%s)\n", s,

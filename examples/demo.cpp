@@ -346,7 +346,7 @@ int run(const options& o) {
   if (!o.check.empty()) check.emplace(o.check);
   std::vector<row> rows;
   std::vector<evaluation> full;
-  admn::workspace ws = model.make_workspace(o.batch);
+  admn::workspace ws;
   const admn::executor ex({.threads = o.threads});
   ex.run([&] {
     for (std::size_t s = 0; s < settings.size(); ++s) {

@@ -123,7 +123,7 @@ int main() {
     }
   }
   const admn::const_view inputs[] = {rgb_in.view(), depth_in.view()};
-  auto ws = net.make_workspace(batch);
+  admn::workspace ws;
   const auto result = net.run(inputs, {}, ws);
 
   const char* names[] = {"RGB only", "depth only", "both"};

@@ -91,7 +91,7 @@ int main() {
       depth_in.data()[s * per + i] = 3.0f / (1.0f + k) * std::cos(0.011f * static_cast<float>(i % 997));
     }
   const admn::const_view inputs[] = {rgb_in.view(), depth_in.view()};
-  auto ws = net.make_workspace(batch);
+  admn::workspace ws;
   const auto result = net.run(inputs, {}, ws);
 
   // Per sample: the backbones and head as planned, plus the gate and the chosen operator.

@@ -85,7 +85,7 @@ int main() {
   for (std::size_t i = 0; i < images.size(); ++i)
     images.data()[i] = std::cos(0.11f * static_cast<float>(i % 4099));
   const std::vector<std::size_t> all{0, 1, 2, 3, 4, 5, 6, 7}, some{0, 2, 4, 6};
-  admn::workspace ws(original.workspace_floats(batch, image, image));
+  admn::workspace ws;
   for (const auto& [name, blocks] : {std::pair{"all blocks", all}, std::pair{"blocks 0,2,4,6", some}}) {
     admn::tensor a(admn::shape{batch, dim}), b(admn::shape{batch, dim});
     original.forward(images.view(), blocks, a.view(), ws);

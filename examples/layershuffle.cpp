@@ -54,7 +54,7 @@ int main() {
   admn::tensor images(admn::shape{batch, 3, image, image});
   for (std::size_t i = 0; i < images.size(); ++i)
     images.data()[i] = std::sin(0.37f * static_cast<float>(i % 1009)) + 0.1f * static_cast<float>(i % 7);
-  admn::workspace ws(plain.workspace_floats(batch, image, image));
+  admn::workspace ws;
   const auto run = [&](const admn::model::vit_backbone& vit, const execution_order& order) {
     admn::tensor out(admn::shape{batch, dim});
     vit.forward(images.view(), order, out.view(), ws);

@@ -58,7 +58,7 @@ TEST_CASE("run_grouped equals per-sample runs for interleaved, adjacent and uniq
                        c = ad::layer_mask::parse("100000"), d = ad::layer_mask::parse("000000");
   const std::vector<ad::layer_mask> masks{a, c, a, b, b, d, a};
   tensor grouped(admn::shape{batch * per, vit.dim()});
-  admn::workspace ws(m::grouped_workspace_floats(vit, batch * per, 32, 32));
+  admn::workspace ws;
   m::run_grouped(
       vit, images.view(), per, batch, [&](std::size_t s) -> const ad::layer_mask& { return masks[s]; },
       grouped.view(), ws);
@@ -66,14 +66,14 @@ TEST_CASE("run_grouped equals per-sample runs for interleaved, adjacent and uniq
   for (std::size_t s = 0; s < batch; ++s) {
     CAPTURE(s);
     tensor alone(admn::shape{per, vit.dim()});
-    admn::workspace one(vit.workspace_floats(per, 32, 32));
+    admn::workspace one;
     vit.forward(images.view().slice(s * per, (s + 1) * per), masks[s].blocks(), alone.view(), one);
     for (std::size_t i = 0; i < alone.size(); ++i)
       REQUIRE(alone.data()[i] == grouped.data()[s * per * vit.dim() + i]);
   }
 }
 
-TEST_CASE("run_grouped does not allocate") {
+TEST_CASE("run_grouped does not allocate once its workspace is sized") {
   const auto t = admn::test::make_tiny_network("grouped-test");
   const auto& vit = t.net.backbone(0);
   const std::size_t per = 2, batch = 6;
@@ -82,14 +82,14 @@ TEST_CASE("run_grouped does not allocate") {
                                           ad::layer_mask::parse("110000"), ad::layer_mask::parse("100001"),
                                           ad::layer_mask::parse("101000"), ad::layer_mask::parse("100001")};
   tensor out(admn::shape{batch * per, vit.dim()});
-  admn::workspace ws(m::grouped_workspace_floats(vit, batch * per, 32, 32));
+  admn::workspace ws;
   // One thread: the kernels run inline, so every allocation counted is the grouping's.
   admn::kernels::with_threads(1, [&] {
+    const auto masks_of = [&](std::size_t s) -> const ad::layer_mask& { return masks[s]; };
+    m::run_grouped(vit, images.view(), per, batch, masks_of, out.view(), ws);  // sizes the workspace
     allocations = 0;
     counting = true;
-    m::run_grouped(
-        vit, images.view(), per, batch, [&](std::size_t s) -> const ad::layer_mask& { return masks[s]; },
-        out.view(), ws);
+    m::run_grouped(vit, images.view(), per, batch, masks_of, out.view(), ws);
     counting = false;
   });
   CHECK(allocations == 0);
@@ -110,7 +110,7 @@ TEST_CASE("a batch of 8 with 8 different plans equals 8 single-sample runs") {
     if (std::find(plans.begin(), plans.end(), p) == plans.end()) plans.push_back(p);
   }
   plans[3] = ad::parse_plan("every-other:3,2", depths);
-  admn::workspace ws = t.net.make_workspace(batch);
+  admn::workspace ws;
   const auto batched = t.net.run(inputs, {.plans = plans}, ws);
   CHECK(batched.plans == plans);
   const auto& logits = batched.output("logits");

@@ -1,11 +1,13 @@
 // Runs a reference network on the cases of a golden file (made by
 // tests/reference/make_network_fixtures.py or gtdm_full.py) and checks identical
-// layer masks and outputs within 1e-5 relative error.
+// layer masks and outputs within 1e-5 relative error, and that the first run sized
+// the workspace (common/sized_run.hpp).
 #pragma once
 
 #include <admn/zoo/registry.hpp>
 
 #include "common/fixture.hpp"
+#include "common/sized_run.hpp"
 
 #include <doctest/doctest.h>
 
@@ -49,8 +51,8 @@ inline void check_network_cases(const std::string& model_path, const std::string
             inputs.push_back(cases.load(c + "." + std::string(name)));
           for (const auto& t : inputs) views.push_back(t.view());
           const std::size_t batch = inputs.front().shape()[0];
-          workspace ws = net.make_workspace(batch);
-          const auto result = net.run(views, {.budget = budget}, ws);
+          const auto result =
+              sized_by_first_run([&](workspace& ws) { return net.run(views, {.budget = budget}, ws); });
 
           const tensor mask = cases.load(c + ".layer_mask");
           for (std::size_t b = 0; b < batch; ++b)

@@ -16,7 +16,6 @@ struct first_features {
     [[nodiscard]] std::size_t dim() const { return 192; }
     [[nodiscard]] std::size_t feature_dim(std::size_t) const { return 192; }
     [[nodiscard]] std::size_t macs(std::size_t) const { return 0; }
-    [[nodiscard]] std::size_t workspace_floats(std::size_t) const { return 0; }
     [[nodiscard]] std::string describe() const { return "first modality"; }
     void forward(std::span<const admn::const_view> features, std::size_t batch, admn::mutable_view out,
                  admn::workspace&) const {

@@ -1,6 +1,6 @@
-// A fusion runtime must name every member the network calls: without workspace_floats
-// (the network sizes its workspace from it) it is not a fusion.
-// expect: workspace_floats
+// A fusion runtime must name every member the network calls: without macs (the
+// network's cost accounting and describe() call it) it is not a fusion.
+// expect: macs
 #include <admn/model/network.hpp>
 
 #include <algorithm>
@@ -15,7 +15,6 @@ struct first_features {
     static runtime load(const admn::io::weight_source&, const m::fusion_config&) { return {}; }
     [[nodiscard]] std::size_t dim() const { return 192; }
     [[nodiscard]] std::size_t feature_dim(std::size_t) const { return 192; }
-    [[nodiscard]] std::size_t macs(std::size_t) const { return 0; }
     [[nodiscard]] std::string describe() const { return "first modality"; }
     void forward(std::span<const admn::const_view> features, std::size_t batch, admn::mutable_view out,
                  admn::workspace&) const {

@@ -35,7 +35,6 @@ struct first_value_per_task {
       return forward(fused, all, ws);
     }
     [[nodiscard]] std::size_t macs(std::size_t) const { return 0; }
-    [[nodiscard]] std::size_t workspace_floats(std::size_t) const { return 0; }
     [[nodiscard]] std::string describe() const { return "first value per task"; }
   };
 };

@@ -10,7 +10,6 @@ struct no_decision {
   static constexpr bool learned = true;
   struct runtime {
     static runtime load(const admn::io::weight_source&, const m::policy_setup&) { return {}; }
-    [[nodiscard]] std::size_t workspace_floats(std::size_t) const { return 0; }
     [[nodiscard]] std::size_t macs(std::size_t) const { return 0; }
     [[nodiscard]] std::string describe() const { return "nothing"; }
   };

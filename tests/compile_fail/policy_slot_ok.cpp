@@ -1,5 +1,5 @@
 // A user's own policy fills the Policy slot: is_policy, learned, and a runtime with
-// load(weights, setup), decide(call, decision, ws), workspace_floats, macs, describe.
+// load(weights, setup), decide(call, decision, ws), macs, describe.
 #include <admn/model/network.hpp>
 
 namespace m = admn::model;
@@ -13,7 +13,6 @@ struct first_blocks {
     void decide(const m::policy_call& call, m::decision& d, admn::workspace&) const {
       d.plans.assign(call.batch, admn::adaptive::ordered_plan(admn::adaptive::layer_plan::all(call.depths)));
     }
-    [[nodiscard]] std::size_t workspace_floats(std::size_t) const { return 0; }
     [[nodiscard]] std::size_t macs(std::size_t) const { return 0; }
     [[nodiscard]] std::string describe() const { return "every block"; }
   };

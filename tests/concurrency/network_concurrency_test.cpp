@@ -70,14 +70,14 @@ std::size_t mismatches(std::size_t user_threads, std::size_t runs, int inner_thr
       return net.run(views, {.budget = j.budget}, ws);
     };
     {
-      admn::workspace ws = net.make_workspace(max_batch);
+      admn::workspace ws;
       for (auto& j : jobs) j.expected = admn::kernels::with_threads(1, [&] { return run(j, ws); });
     }
     std::atomic<std::size_t> wrong{0};
     std::vector<std::thread> threads;
     for (std::size_t t = 0; t < user_threads; ++t)
       threads.emplace_back([&, t] {
-        admn::workspace ws = net.make_workspace(max_batch);
+        admn::workspace ws;
         for (std::size_t i = t; i < runs; i += user_threads) {
           const job& j = jobs[(i * 7 + t) % jobs.size()];
           const auto result = admn::kernels::with_threads(inner_threads, [&] { return run(j, ws); });

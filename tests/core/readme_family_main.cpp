@@ -37,7 +37,7 @@ void family() {
     depth.data()[i] = static_cast<float>(i % 7) / 7.0f;
   }
   const admn::const_view batch[] = {rgb.view(), depth.view()};
-  admn::workspace ws(1u << 24);
+  admn::workspace ws;
   run_family(weights, config, batch, ws);
 }
 
@@ -74,7 +74,7 @@ void dynmm() {
   config.fusion.heads = 4;
   const admn::tensor rgb = fusion_weights.load("input.rgb"), depth = fusion_weights.load("input.depth");
   const admn::const_view batch[] = {rgb.view(), depth.view()};
-  admn::workspace ws(1u << 22);
+  admn::workspace ws;
   run_dynmm(weights, config, batch, ws);
 }
 
@@ -85,7 +85,7 @@ void adamtl() {
   config.modalities.push_back({.backbone_prefix = "encoder.", .heads = 2, .image = {32, 32}});
   const admn::tensor image = weights.load("image");  // (4, 3, 32, 32): one instance per sample
   const admn::const_view images(image.data(), admn::shape{4, 1, 3, 32, 32});
-  admn::workspace ws(1u << 22);
+  admn::workspace ws;
   run_adamtl(weights, config, images, ws);
 }
 

@@ -164,7 +164,7 @@ void run_network(const model_text& m, std::uint8_t flags, std::uint8_t budget,
     else
       options.budget = budget % (net.total_blocks() + 3);
     if (options.plan) (void)net.macs(options.plan->masks());
-    admn::workspace ws = net.make_workspace(batch);
+    admn::workspace ws;
     const auto result = net.run(views, options, ws);
     check(result.plans.size() == batch, "one plan per sample");
     return 0;

@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
           t->data()[i] = static_cast<float>(state >> 8) * 0x1p-24f * 2.0f - 1.0f;
         }
       const admn::const_view inputs[] = {rgb.view(), depth.view()};
-      admn::workspace ws = net.make_workspace(2);
+      admn::workspace ws;
       for (const std::size_t budget : {3u, 8u}) {
         const auto result = net.run(inputs, {.budget = budget}, ws);
         const std::string run =

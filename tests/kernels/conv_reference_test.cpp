@@ -74,7 +74,7 @@ TEST_CASE("conv2d equals torch F.conv2d with stride, padding, no bias, every alg
     const auto layer =
         admn::layers::conv2d::load(f.weights().sub(name + "."), {.shape = s, .bias = has_bias});
     admn::tensor y(layer.output_shape(x.shape()[0]));
-    std::vector<float> scratch(layer.workspace_floats() + 1);
+    std::vector<float> scratch(layer.scratch_floats() + 1);
     layer.forward(x.view(), y.view(), scratch.data());
     admn::test::check_close(y, expected);
   }

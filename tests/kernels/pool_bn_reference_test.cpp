@@ -29,7 +29,7 @@ TEST_CASE("max_pool2d equals torch F.max_pool2d ((3,3) and (3,6), floor mode)") 
                                          .kernel_w = kernel.second});
     REQUIRE(pool.output_shape(x.shape()[0]) == expected.shape());
     admn::tensor y(expected.shape());
-    std::vector<float> scratch(pool.workspace_floats());
+    std::vector<float> scratch(pool.scratch_floats());
     pool.forward(x.view(), y.view(), scratch.data());
     CHECK(admn::test::max_abs_error(y.values(), expected.values()) == 0.0);  // a max is exact
   }

@@ -62,7 +62,7 @@ TEST_CASE("conv2d layer binds weight and bias by key and runs a batch") {
 
   const tensor x = admn::test::detgen(3, shape{2, 3, 12, 21});
   tensor y(conv.output_shape(2));
-  std::vector<float> scratch(conv.workspace_floats() + 1);
+  std::vector<float> scratch(conv.scratch_floats() + 1);
   conv.forward(x.view(), y.view(), scratch.data());
   std::vector<float> expected(encoder_conv.output_size());
   for (std::size_t n = 0; n < 2; ++n) {
@@ -175,7 +175,7 @@ TEST_CASE("max_pool2d layer: PyTorch's default stride, batches, errors") {
   CHECK(pool.output_shape(3) == shape{3, 6, 27, 27});
   const tensor x = admn::test::detgen(9, shape{3, 6, 82, 82});
   tensor y(pool.output_shape(3));
-  std::vector<float> scratch(pool.workspace_floats());
+  std::vector<float> scratch(pool.scratch_floats());
   pool.forward(x.view(), y.view(), scratch.data());
   std::vector<float> expected(6 * 27 * 27);
   for (std::size_t n = 0; n < 3; ++n) {

@@ -94,10 +94,9 @@ TEST_CASE("timm block (small) equals torch") {
   const fixture f("core/timm_block_small.safetensors");
   const auto block = admn::layers::encoder_block::load(f.weights(), {.heads = 3});
   tensor x = f.get("x");
-  admn::workspace ws(block.workspace_floats(2, 17));
+  admn::workspace ws;
   block.forward(rows_of(x), 2, 17, ws);
   check_close(x, f.get("y"));
-  CHECK(ws.high_water() <= ws.capacity());
 }
 
 TEST_CASE("one real-size ViT-B block (768, 12 heads, 197 tokens) equals torch") {
@@ -121,7 +120,7 @@ TEST_CASE("one real-size ViT-B block (768, 12 heads, 197 tokens) equals torch") 
           {admn::kernels::activation::gelu_erf}));
   tensor x = f.get("x");
   check_close(x, detgen(113, shape{1, 197, 768}, 1.0), 0.0);  // the stored input is the generated one
-  admn::workspace ws(block.workspace_floats(1, 197));
+  admn::workspace ws;
   block.forward(rows_of(x), 1, 197, ws);
   check_close(x, f.get("y"));
 }
@@ -132,7 +131,7 @@ TEST_CASE("vit_dev TransformerEnc (2 layers + final norm) equals torch") {
   CHECK(encoder.depth() == 2);
   CHECK(encoder.dim() == 32);
   tensor x = f.get("x");
-  admn::workspace ws(encoder.workspace_floats(2, 7));
+  admn::workspace ws;
   encoder.forward(rows_of(x), 2, 7, ws);
   check_close(x, f.get("y"));
   // Every tensor of the file was bound (weights) or read (x, y).

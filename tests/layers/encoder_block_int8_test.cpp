@@ -43,7 +43,7 @@ admn::layers::encoder_block vit_b_block(precision p) {
 std::vector<float> run(const admn::layers::encoder_block& block, const tensor& input, std::size_t batch,
                        int threads) {
   tensor x = input.clone();
-  admn::workspace ws(block.workspace_floats(batch, 197));
+  admn::workspace ws;
   admn::kernels::with_threads(threads, [&] { block.forward(x.view(), batch, 197, ws); });
   return {x.values().begin(), x.values().end()};
 }

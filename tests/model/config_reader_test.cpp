@@ -260,7 +260,7 @@ TEST_CASE("config_from_file reads a model file's admn.config, and the network lo
   const admn::tensor cam = admn::test::pattern(admn::shape{1, 2, 3, 32, 32}, 0.3f),
                      ir = admn::test::pattern(admn::shape{1, 2, 1, 32, 32}, 0.7f);
   const admn::const_view inputs[] = {cam.view(), ir.view()};
-  admn::workspace ws = net.make_workspace(1);
+  admn::workspace ws;
   const std::vector<std::size_t> depths{6, 6};
   const auto plan = admn::adaptive::layer_plan::parse("0,2;0,1,3", depths);
   const auto got = net.run(inputs, {.plan = plan}, ws);

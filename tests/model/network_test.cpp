@@ -2,6 +2,7 @@
 #include <admn/model/network.hpp>
 
 #include "common/compare.hpp"
+#include "common/sized_run.hpp"
 #include "common/tiny_network.hpp"
 
 #include <doctest/doctest.h>
@@ -33,7 +34,7 @@ TEST_CASE("a batch with different masks per sample equals running each sample al
   std::vector<admn::adaptive::layer_plan> plans{admn::adaptive::layer_plan::parse("0,2,4;0", depths),
                                                 admn::adaptive::layer_plan::parse("0;0,1,5", depths),
                                                 admn::adaptive::layer_plan::parse("0,2,4;0", depths)};
-  admn::workspace ws = t.net.make_workspace(3);
+  admn::workspace ws;
   const auto batched = t.net.run(inputs, {.plans = plans}, ws);
   const auto& logits = batched.output("logits");
   for (std::size_t s = 0; s < 3; ++s) {
@@ -44,12 +45,40 @@ TEST_CASE("a batch with different masks per sample equals running each sample al
   }
 }
 
+TEST_CASE("every kind of run sizes its workspace in its first, and then none allocates") {
+  const auto t = admn::test::make_tiny_network("network-test");
+  const tensor cam_in = pattern(admn::shape{4, 2, 3, 32, 32}, 0.29f),
+               ir_in = pattern(admn::shape{4, 2, 1, 32, 32}, 0.13f);
+  const admn::const_view inputs[] = {cam_in.view(), ir_in.view()};
+  const std::vector<std::size_t> depths{6, 6};
+  const auto plan = [&](const char* text) { return admn::adaptive::layer_plan::parse(text, depths); };
+  const std::vector<m::run_options> runs{
+      {.budget = 5},
+      {.budgets = {2, 12, 4, 7}},
+      {.budget = 6, .sample = m::gumbel_sampling{.seed = 3}},
+      {.budget = 6, .order_seed = 11},
+      {.plan = plan("0,1,2,3,4,5;0,1,2,3,4,5")},
+      {.plans = std::vector{plan("0,2,4;0"), plan("0;0,1,5"), plan("0,2,4;0"), plan("0;0")}},
+  };
+  for (const auto& options : runs)
+    (void)admn::test::sized_by_first_run([&](admn::workspace& ws) { return t.net.run(inputs, options, ws); });
+  // One workspace for all of them: once it has served each, none allocates, nor does a
+  // smaller batch.
+  admn::workspace ws;
+  for (const auto& options : runs) (void)t.net.run(inputs, options, ws);
+  const std::size_t sized = ws.allocations();
+  for (const auto& options : runs) (void)t.net.run(inputs, options, ws);
+  const admn::const_view one[] = {cam_in.view().slice(0, 1), ir_in.view().slice(0, 1)};
+  (void)t.net.run(one, {.budget = 3}, ws);
+  CHECK(ws.allocations() == sized);
+}
+
 TEST_CASE("the controller's top-L plans keep exactly the budget") {
   const auto t = admn::test::make_tiny_network("network-test");
   const tensor cam_in = pattern(admn::shape{2, 2, 3, 32, 32}, 0.5f),
                ir_in = pattern(admn::shape{2, 2, 1, 32, 32}, 0.3f);
   const admn::const_view inputs[] = {cam_in.view(), ir_in.view()};
-  admn::workspace ws = t.net.make_workspace(2);
+  admn::workspace ws;
   for (std::size_t budget = 2; budget <= 12; ++budget) {
     const auto r = t.net.run(inputs, {.budget = budget}, ws);
     REQUIRE(r.plans.size() == 2);
@@ -68,7 +97,7 @@ TEST_CASE("bad inputs, budgets and plans throw typed errors") {
   const auto t = admn::test::make_tiny_network("network-test");
   const tensor cam_in(admn::shape{1, 2, 3, 32, 32}), ir_in(admn::shape{1, 2, 1, 32, 32}),
       wrong(admn::shape{1, 2, 3, 32, 32});
-  admn::workspace ws = t.net.make_workspace(1);
+  admn::workspace ws;
   const admn::const_view good[] = {cam_in.view(), ir_in.view()};
   const admn::const_view bad_channels[] = {cam_in.view(), wrong.view()};
   CHECK_THROWS_WITH_AS(
@@ -94,7 +123,7 @@ TEST_CASE("network runs do not depend on the thread count") {
   const tensor cam_in = pattern(admn::shape{2, 2, 3, 32, 32}, 0.21f),
                ir_in = pattern(admn::shape{2, 2, 1, 32, 32}, 0.13f);
   const admn::const_view inputs[] = {cam_in.view(), ir_in.view()};
-  admn::workspace ws = t.net.make_workspace(2);
+  admn::workspace ws;
   const auto one = admn::kernels::with_threads(1, [&] { return t.net.run(inputs, {.budget = 7}, ws); });
   const auto two = admn::kernels::with_threads(2, [&] { return t.net.run(inputs, {.budget = 7}, ws); });
   CHECK(one.plans == two.plans);
@@ -111,7 +140,7 @@ TEST_CASE("a single head is the one-task case of the task list") {
   const tensor cam_in = pattern(admn::shape{2, 2, 3, 32, 32}, 0.21f),
                ir_in = pattern(admn::shape{2, 2, 1, 32, 32}, 0.13f);
   const admn::const_view inputs[] = {cam_in.view(), ir_in.view()};
-  admn::workspace ws = t.net.make_workspace(2);
+  admn::workspace ws;
   const auto all = t.net.run(inputs, {.budget = 6}, ws);
   const auto named = t.net.run(inputs, {.budget = 6, .tasks = {"output"}}, ws);
   REQUIRE(named.outputs.size() == all.outputs.size());

@@ -6,6 +6,7 @@
 
 #include "common/compare.hpp"
 #include "common/error_id.hpp"
+#include "common/sized_run.hpp"
 #include "common/tiny_network.hpp"
 
 #include <doctest/doctest.h>
@@ -43,7 +44,7 @@ void check_row_equal(const tensor& batched, std::size_t s, const tensor& alone) 
 TEST_CASE("one budget per sample equals running each sample alone with its budget") {
   const auto t = admn::test::make_tiny_network("policy-test");
   const batch3 in;
-  admn::workspace ws = t.net.make_workspace(3);
+  admn::workspace ws;
   const std::vector<std::size_t> budgets{2, 7, 12};
   const auto batched = t.net.run(in.all(), {.budgets = budgets}, ws);
   for (std::size_t s = 0; s < 3; ++s) {
@@ -59,7 +60,7 @@ TEST_CASE("one budget per sample equals running each sample alone with its budge
 TEST_CASE("block costs select with the unequal-cost rule, the budget in cost units") {
   const auto t = admn::test::make_tiny_network("policy-test");
   const batch3 in;
-  admn::workspace ws = t.net.make_workspace(3);
+  admn::workspace ws;
   const auto result = t.net.run(in.all(), {.budget = 10, .costs = {3, 1}}, ws);
   const std::vector<std::size_t> depths{6, 6}, costs{3, 1};
   const ad::unequal_top_l_selector rule(depths, costs, 10);
@@ -85,7 +86,7 @@ TEST_CASE("block costs select with the unequal-cost rule, the budget in cost uni
 TEST_CASE("Gumbel sampling is seeded per sample: sample b draws from gumbel_rng(seed + b)") {
   const auto t = admn::test::make_tiny_network("policy-test");
   const batch3 in;
-  admn::workspace ws = t.net.make_workspace(3);
+  admn::workspace ws;
   const m::gumbel_sampling sampling{.seed = 41, .noise = {.noise_scale = 2.0f, .temperature = 0.5f}};
   const auto a = t.net.run(in.all(), {.budget = 6, .sample = sampling}, ws);
   const auto b = t.net.run(in.all(), {.budget = 6, .sample = sampling}, ws);
@@ -106,7 +107,7 @@ TEST_CASE("Gumbel sampling is seeded per sample: sample b draws from gumbel_rng(
 TEST_CASE("an ordered plan runs its blocks in the order given, batched or alone") {
   const auto t = admn::test::make_tiny_network("policy-test");
   const batch3 in;
-  admn::workspace ws = t.net.make_workspace(3);
+  admn::workspace ws;
   const std::vector<std::size_t> depths{6, 6};
   const ad::ordered_plan forward = ad::parse_ordered_plan("0,2,4;0,1", depths);
   const ad::ordered_plan backward = ad::parse_ordered_plan("4,2,0;1,0", depths);
@@ -130,7 +131,7 @@ TEST_CASE("an ordered plan runs its blocks in the order given, batched or alone"
 TEST_CASE("random block orders per sample (LayerShuffle) keep the decided blocks") {
   const auto t = admn::test::make_tiny_network("policy-test");
   const batch3 in;
-  admn::workspace ws = t.net.make_workspace(3);
+  admn::workspace ws;
   const auto plain = t.net.run(in.all(), {.budget = 8}, ws);
   const auto shuffled = t.net.run(in.all(), {.budget = 8, .order_seed = 5}, ws);
   const auto again = t.net.run(in.all(), {.budget = 8, .order_seed = 5}, ws);
@@ -159,7 +160,7 @@ TEST_CASE("static_plans runs the config's plan for every sample and takes no bud
   const auto net = m::load<static_net>(t.weights, config);
   CHECK_FALSE(static_net::has_controller());
   CHECK(net.describe().find("static plan 'every-other:3' (0,2,4;0,2,4)") != std::string::npos);
-  admn::workspace ws = net.make_workspace(3);
+  admn::workspace ws;
   const auto result = net.run(in.all(), {}, ws);
   for (const auto& p : result.plans) CHECK(p.to_string() == "0,2,4;0,2,4");
   CHECK(result.controller_logits.size() == 0);
@@ -216,7 +217,6 @@ struct token_sign_policy {
         d.plans.emplace_back(plan);
       }
     }
-    [[nodiscard]] std::size_t workspace_floats(std::size_t) const { return 0; }
     [[nodiscard]] std::size_t macs(std::size_t) const { return 0; }
     [[nodiscard]] std::string describe() const { return "token signs"; }
   };
@@ -236,14 +236,11 @@ TEST_CASE("a policy on stem tokens: backbones continue from the tokens, equal to
   const tensor cam = pattern(admn::shape{batch, 2, 3, 32, 32}, 0.23f),
                ir = pattern(admn::shape{batch, 2, 1, 32, 32}, 0.17f);
   const admn::const_view inputs[] = {cam.view(), ir.view()};
-  admn::workspace ws = net.make_workspace(batch);
-  const auto r = net.run(inputs, {}, ws);
-  CHECK(ws.used() == 0);
-  CHECK(ws.high_water() <= net.workspace_floats(batch));
+  const auto r = admn::test::sized_by_first_run([&](admn::workspace& ws) { return net.run(inputs, {}, ws); });
   REQUIRE(r.plans.size() == batch);
   CHECK(r.plans[0] != r.plans[1]);  // the samples group into several plans
   // The same plans through the image path (preprocess → backbone) give the same bits.
-  admn::workspace ws2 = t.net.make_workspace(batch);
+  admn::workspace ws, ws2;
   const auto same = t.net.run(inputs, {.plans = r.orders}, ws2);
   CHECK(same.plans == r.plans);
   CHECK(admn::test::same_bits(same.output("logits").values(), r.output("logits").values()));

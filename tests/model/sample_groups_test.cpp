@@ -81,7 +81,7 @@ TEST_CASE("gather, group_rows and scatter move row blocks, and adjacent groups u
       all.data()[r * 3 + c] = static_cast<float>(100 * (r / per) + 10 * (r % per) + c);
   const std::vector<int> keys{0, 1, 0, 2, 2};
   tensor back(admn::shape{batch * per, 3});
-  admn::workspace ws(2 * m::gather_floats(batch, per * 3));
+  admn::workspace ws;
   std::size_t copies = 0;
   m::for_each_group(
       batch, [&](std::size_t s) -> const int& { return keys[s]; },
@@ -113,7 +113,7 @@ TEST_CASE("gather of a mutable view gives mutable rows for a pass that works in 
   tensor all(admn::shape{batch, 4});
   for (std::size_t i = 0; i < all.size(); ++i) all.data()[i] = static_cast<float>(i);
   const std::array<int, 3> keys{1, 0, 1};
-  admn::workspace ws(2 * m::gather_floats(batch, 4));
+  admn::workspace ws;
   m::for_each_group(
       batch, [&](std::size_t s) -> const int& { return keys[s]; },
       [&](const auto& group) {

@@ -79,7 +79,7 @@ TEST_CASE("the summary does not depend on the input layout or the batch") {
     const std::size_t batch = 3;
     const tensor cam = pattern(admn::shape{batch, 2, 3, 32, 32}, 0.37f),
                  ir = pattern(admn::shape{batch, 2, 3, 32, 32}, 0.11f);
-    admn::workspace ws(enc.workspace_floats(batch, 0));
+    admn::workspace ws;
     const admn::const_view five[] = {cam.view(), ir.view()};
     tensor c5(admn::shape{batch, enc.dim()});
     {

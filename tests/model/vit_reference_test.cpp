@@ -30,7 +30,7 @@ TEST_CASE("tiny image ViT equals torch for every skip pattern") {
   CHECK(vit.dim() == 48);
   CHECK(vit.tokens() == 17);
   const tensor image = f.get("image");
-  admn::workspace ws(vit.workspace_floats(2, 32, 32));
+  admn::workspace ws;
   for (const std::string mask : {"1111", "1010", "0110", "1000", "0001", "0000"}) {
     CAPTURE(mask);
     tensor out(admn::shape{2, 48});
@@ -48,7 +48,7 @@ TEST_CASE("non-square one-channel ViT (AVE audio layout) equals torch") {
   const auto vit = admn::model::vit_backbone::load(f.weights(), {.heads = 2});
   CHECK(vit.channels() == 1);
   const tensor audio = f.get("audio");
-  admn::workspace ws(vit.workspace_floats(1, 16, 64));
+  admn::workspace ws;
   for (const std::string mask : {"11", "01"}) {
     CAPTURE(mask);
     tensor out(admn::shape{1, 32});

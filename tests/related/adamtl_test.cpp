@@ -3,6 +3,7 @@
 
 #include "common/error_id.hpp"
 #include "common/fixture.hpp"
+#include "common/sized_run.hpp"
 
 #include <doctest/doctest.h>
 
@@ -52,8 +53,9 @@ TEST_CASE("a MAC target becomes a block budget, a mask bypasses the policy, samp
   MESSAGE(net.describe());
 
   const tensor image = f.get("image");
-  auto ws = net.make_workspace(4);
-  const auto free = net.run(image.view(), {}, ws);
+  admn::workspace ws;
+  const auto free =
+      admn::test::sized_by_first_run([&](admn::workspace& w) { return net.run(image.view(), {}, w); });
   const auto capped = net.run(image.view(), {.max_macs = fixed + 2 * block}, ws);
   for (std::size_t b = 0; b < 4; ++b) {
     CHECK(capped.masks[b].count() <= 2);
@@ -92,7 +94,7 @@ TEST_CASE("multi-task networks reject bad configs and inputs with typed errors")
   CHECK(error_id([&] { (void)m::multi_task_network::load(f.weights(), c); }) == "admn.load.missing");
 
   const auto net = m::multi_task_network::load(f.weights(), config());
-  auto ws = net.make_workspace(4);
+  admn::workspace ws;
   tensor wrong(admn::shape{1, 3, 16, 16}), channels(admn::shape{1, 1, 32, 32});
   CHECK(error_id([&] { (void)net.run(wrong.view(), {}, ws); }) == "admn.multitask.input");
   CHECK(error_id([&] { (void)net.run(channels.view(), {}, ws); }) == "admn.multitask.input");
@@ -108,7 +110,7 @@ TEST_CASE("a run computes only the tasks it names, and an unknown or repeated ta
   const auto net = m::multi_task_network::load(f.weights(), config());
   CHECK(net.network().task_names() == std::vector<std::string>{"scene", "distance"});
   const tensor image = f.get("image");
-  auto ws = net.make_workspace(4);
+  admn::workspace ws;
   const auto all = net.run(image.view(), {.budget = 3}, ws);
   REQUIRE(all.outputs.size() == 2);
   CHECK(all.outputs[0].first == "scene");
@@ -156,8 +158,8 @@ TEST_CASE("AdaMTL is a typed network: block select on stem tokens, pass-through 
   MESSAGE(net.describe());
   const tensor image = f.get("image");
   const admn::const_view input = image.view().reshape(admn::shape{4, 1, 3, 32, 32});
-  auto ws = net.make_workspace(4);
-  auto wws = wrapped.make_workspace(4);
+  admn::workspace ws;
+  admn::workspace wws;
   const auto direct = net.run(std::span<const admn::const_view>(&input, 1), {.budget = 2}, ws);
   const auto via = wrapped.run(image.view(), {.budget = 2}, wws);
   for (std::size_t b = 0; b < 4; ++b) CHECK(direct.plans[b][0] == via.masks[b]);
@@ -180,7 +182,9 @@ TEST_CASE("AdaMTL is a typed network: block select on stem tokens, pass-through 
     for (std::size_t j = 0; j < 5; ++j) CHECK(a(0, j) == b(s, j));
   }
   CHECK(ws.used() == 0);
-  CHECK(ws.high_water() <= net.workspace_floats(4));
+  const std::size_t sized = ws.allocations();
+  (void)net.run(std::span<const admn::const_view>(&input, 1), {.budgets = {1, 6, 1, 3}}, ws);
+  CHECK(ws.allocations() == sized);  // the runs above sized the workspace
   // The policy needs one modality of one instance.
   CHECK(error_id([&] {
           (void)net_type::load(

@@ -41,7 +41,7 @@ TEST_CASE("a gated fusion picks the operators PyTorch picks and fuses as PyTorch
 
   const admn::tensor rgb_in = f.get("input.rgb"), depth_in = f.get("input.depth");
   const admn::const_view inputs[] = {rgb_in.view(), depth_in.view()};
-  auto ws = net.make_workspace(8);
+  admn::workspace ws;
   const auto result = net.run(inputs, {}, ws);
   CHECK(ws.used() == 0);
   const admn::tensor paths = f.get("fusion_paths");
@@ -55,7 +55,7 @@ TEST_CASE("a gated fusion picks the operators PyTorch picks and fuses as PyTorch
   // The fusion on PyTorch's backbone features: the gate's logits and the fused vectors.
   const admn::tensor rgb_f = f.get("feature.rgb"), depth_f = f.get("feature.depth");
   const admn::const_view features[] = {rgb_f.view(), depth_f.view()};
-  auto fusion_ws = admn::workspace(net.fusion().workspace_floats(8));
+  admn::workspace fusion_ws;
   admn::tensor gate_logits(admn::shape{8, 2}), fused(admn::shape{8, 16});
   net.fusion().gate_logits(features, 8, gate_logits.view(), fusion_ws);
   admn::test::check_close(gate_logits, f.get("fusion_gate_logits"));

@@ -7,6 +7,7 @@
 
 #include "common/error_id.hpp"
 #include "common/fixture.hpp"
+#include "common/sized_run.hpp"
 #include "related/related_common.hpp"
 
 #include <doctest/doctest.h>
@@ -97,7 +98,7 @@ template <class Net>
 void check_per_sample(const Net& net, const admn::tensor& rgb_in, const admn::tensor& depth_in,
                       const m::network_result& batch) {
   const std::size_t samples = rgb_in.shape()[0], per = rgb_in.size() / samples;
-  auto ws = net.make_workspace(1);
+  admn::workspace ws;
   for (std::size_t b = 0; b < samples; ++b) {
     CAPTURE(b);
     const admn::const_view one[] = {
@@ -119,8 +120,9 @@ TEST_CASE("a gated fusion runs each operator once on its samples, as per-sample 
   const auto net = m::load<net_type>(f.weights(), fusion_config());
   const admn::tensor rgb_in = f.get("input.rgb"), depth_in = f.get("input.depth");
   const admn::const_view inputs[] = {rgb_in.view(), depth_in.view()};
-  auto ws = net.make_workspace(8);
-  const auto batch = net.run(inputs, {}, ws);
+  admn::workspace ws;
+  const auto batch =
+      admn::test::sized_by_first_run([&](admn::workspace& w) { return net.run(inputs, {}, w); });
   // Both operators are chosen, and neither's samples are adjacent: both groups are gathered.
   const std::vector<std::size_t> expected_paths{1, 0, 0, 0, 0, 0, 1, 0};
   CHECK(batch.fusion_paths == expected_paths);
@@ -130,7 +132,7 @@ TEST_CASE("a gated fusion runs each operator once on its samples, as per-sample 
   // A batch whose samples of one operator are adjacent runs them in place: same rows again.
   const admn::const_view tail[] = {admn::const_view(rgb_in.data() + 1 * per, admn::shape{5, 2, 3, 16, 16}),
                                    admn::const_view(depth_in.data() + 1 * per, admn::shape{5, 2, 3, 16, 16})};
-  auto tail_ws = net.make_workspace(5);
+  admn::workspace tail_ws;
   const auto adjacent = net.run(tail, {}, tail_ws);
   CHECK(adjacent.fusion_paths == std::vector<std::size_t>(5, 0));
   for (std::size_t b = 0; b < 5; ++b)
@@ -138,7 +140,7 @@ TEST_CASE("a gated fusion runs each operator once on its samples, as per-sample 
 
   // Operators that record their calls: one call each, on exactly the samples that chose it.
   const auto recording = m::load<recording_net>(f.weights(), fusion_config());
-  auto recording_ws = recording.make_workspace(8);
+  admn::workspace recording_ws;
   recording_mean<0>::runtime::calls.clear();
   recording_mean<1>::runtime::calls.clear();
   const auto recorded = recording.run(inputs, {}, recording_ws);
@@ -219,7 +221,7 @@ TEST_CASE("a gated fusion rejects operators of different widths, a wrong gate an
   rgb_f(6, 3) = std::nanf("");  // sample 3's first rgb instance
   const admn::const_view features[] = {rgb_f.view(), depth_f.view()};
   admn::tensor out(admn::shape{8, 16});
-  auto ws = admn::workspace(net.fusion().workspace_floats(8));
+  admn::workspace ws;
   std::vector<std::size_t> paths;
   try {
     net.fusion().forward(features, 8, out.view(), ws, paths);
@@ -261,7 +263,7 @@ TEST_CASE("both of DynMM's decisions in one network: a modality gate policy and 
 
   const admn::tensor rgb_in = f.get("input.rgb"), depth_in = f.get("input.depth");
   const admn::const_view inputs[] = {rgb_in.view(), depth_in.view()};
-  auto ws = net.make_workspace(8);
+  admn::workspace ws;
   const auto result = net.run(inputs, {}, ws);
   REQUIRE(result.fusion_paths.size() == 8);
   std::string chosen;

@@ -4,6 +4,7 @@
 
 #include "common/error_id.hpp"
 #include "common/fixture.hpp"
+#include "common/sized_run.hpp"
 #include "related/dynmm_common.hpp"
 #include "related/related_common.hpp"
 
@@ -97,13 +98,13 @@ TEST_CASE("a modality gate policy runs each sample on its path's modalities of o
   const admn::test::fixture& f = sw.fixture();
   const admn::tensor rgb = f.get("input.zed_camera_left"), depth = f.get("input.realsense_camera_depth");
   const admn::const_view inputs[] = {rgb.view(), depth.view()};
-  auto ws = net.make_workspace(6);
-  const auto result = net.run(inputs, {}, ws);
-  CHECK(ws.used() == 0);
+  admn::workspace ws;
+  const auto result =
+      admn::test::sized_by_first_run([&](admn::workspace& w) { return net.run(inputs, {}, w); });
 
   // The gate on its own: the policy's logits and plans are its logits and their argmax paths.
   admn::tensor logits(admn::shape{6, 3});
-  auto gate_ws = admn::workspace(policy.gate().workspace_floats(6));
+  admn::workspace gate_ws;
   policy.gate().forward(inputs, logits.view(), gate_ws);
   CHECK(same_bits(result.controller_logits, logits));
   CHECK(result.qoi.size() == 0);
@@ -184,7 +185,7 @@ TEST_CASE("a modality gate policy rejects bad paths and budgets with typed error
   const admn::test::fixture& f = sw.fixture();
   const admn::tensor rgb = f.get("input.zed_camera_left"), depth = f.get("input.realsense_camera_depth");
   const admn::const_view inputs[] = {rgb.view(), depth.view()};
-  auto ws = net.make_workspace(6);
+  admn::workspace ws;
   CHECK(error_id([&] { (void)net.run(inputs, {.budget = 2}, ws); }) == "admn.network.budget");
   CHECK(error_id([&] {
           (void)net.run(inputs, {.budgets = {1, 2, 3, 4, 1, 2}}, ws);

@@ -27,7 +27,7 @@ TEST_CASE("AdaMML selector and experts equal torch and every weight is used") {
 
   const tensor rgb = f.get("input.zed_camera_left"), depth = f.get("input.realsense_camera_depth");
   const admn::const_view inputs[] = {rgb.view(), depth.view()};
-  auto ws = net.make_workspace(6);
+  admn::workspace ws;
   const auto result = net.run(inputs, {}, ws);
   check_close(result.gate_logits, f.get("gate_logits"));
   const tensor paths = f.get("paths");

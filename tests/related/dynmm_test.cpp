@@ -4,6 +4,7 @@
 
 #include "common/error_id.hpp"
 #include "common/fixture.hpp"
+#include "common/sized_run.hpp"
 #include "related/dynmm_common.hpp"
 #include "tiny_model.hpp"
 
@@ -44,8 +45,8 @@ TEST_CASE("gated experts route each sample to its expert alone, whatever the bat
 
   const tensor rgb = f.get("input.zed_camera_left"), depth = f.get("input.realsense_camera_depth");
   const admn::const_view inputs[] = {rgb.view(), depth.view()};
-  auto ws = net.make_workspace(6);
-  const auto all = net.run(inputs, {}, ws);
+  admn::workspace ws;
+  const auto all = admn::test::sized_by_first_run([&](admn::workspace& w) { return net.run(inputs, {}, w); });
   // One sample at a time gives the same paths and outputs.
   const std::size_t per_rgb = rgb.size() / 6, per_depth = depth.size() / 6;
   for (std::size_t b = 0; b < 6; ++b) {
@@ -93,7 +94,7 @@ TEST_CASE("gated experts reject bad configs, inputs and paths with typed errors"
   CHECK(error_id([&] { (void)adamml::load(f.weights(), config); }) == "admn.load.missing");
 
   const auto net = adamml::load(f.weights(), admn::test::dynmm::config());
-  auto ws = net.make_workspace(6);
+  admn::workspace ws;
   const tensor rgb = f.get("input.zed_camera_left"), depth = f.get("input.realsense_camera_depth");
   tensor small(admn::shape{6, 2, 3, 8, 16}), short_batch(admn::shape{5, 2, 3, 16, 16});
   const admn::const_view wrong_size[] = {rgb.view(), small.view()};
@@ -146,7 +147,7 @@ TEST_CASE("on one shared network, a modality subset plan skips the other modalit
     b.data()[i] = static_cast<float>(i % 7) / 7.0f;
   }
   const admn::const_view inputs[] = {a.view(), b.view()};
-  auto ws = net.make_workspace(2);
+  admn::workspace ws;
   const auto mixed = net.run(inputs, {.plans = {rgb_only, both}}, ws);
   const auto full = net.run(inputs, {.plan = both}, ws);
   const auto& l_mixed = mixed.output("logits");

@@ -19,7 +19,7 @@ namespace {
 constexpr admn::kernels::activation_fn prelu{admn::kernels::activation::prelu};
 
 tensor run(const vit_backbone& vit, const tensor& image, const std::vector<std::size_t>& blocks) {
-  admn::workspace ws(vit.workspace_floats(2, 32, 32));
+  admn::workspace ws;
   tensor out(admn::shape{2, 16});
   vit.forward(image.view(), blocks, out.view(), ws);
   return out;
@@ -39,7 +39,7 @@ TEST_CASE("LayerCollapse: a PReLU-MLP ViT equals torch, collapsed or not") {
   check_close(run(model, image, all), f.get("out.all"));
   check_close(run(model, image, some), f.get("out.some"));
   {
-    admn::workspace ws(model.workspace_floats(2, 32, 32));
+    admn::workspace ws;
     tensor tokens(admn::shape{2, 17, 16});
     model.forward_tokens(image.view(), all, tokens.view(), ws);
     check_close(tokens, f.get("tokens.all"));

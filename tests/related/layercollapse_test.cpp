@@ -38,7 +38,7 @@ admn::layers::linear random_linear(std::size_t in, std::size_t out, unsigned see
 // y = mlp(x) for rows × in inputs.
 tensor apply(const admn::layers::mlp& m, const tensor& x) {
   tensor y(admn::shape{x.shape()[0], m.out_features()});
-  admn::workspace ws(m.workspace_floats(x.shape()[0]));
+  admn::workspace ws;
   m.forward(x.view(), y.view(), ws);
   return y;
 }

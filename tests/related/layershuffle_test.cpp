@@ -101,7 +101,7 @@ TEST_CASE(
   const auto vit = admn::model::vit_backbone::load(
       f.weights(), {.heads = 2, .layer_position_key = "layer_position.weight"});
   const tensor image = f.get("image");
-  admn::workspace ws(vit.workspace_floats(2, 32, 32));
+  admn::workspace ws;
   tensor a(admn::shape{2, 16}), b(admn::shape{2, 16});
   vit.forward(image.view(), execution_order::parse("0,1", 6), a.view(), ws);
   vit.forward(image.view(), execution_order::parse("1,0", 6), b.view(), ws);

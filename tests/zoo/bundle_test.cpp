@@ -85,7 +85,7 @@ admn::model::network_result run_file(const fs::path& path, const admn::model::ru
       depth.data()[i] = std::cos(0.11f * static_cast<float>(i)) * (i < depth.size() / 3 ? 3.0f : 0.5f);
     }
     const admn::const_view inputs[] = {rgb.view(), depth.view()};
-    admn::workspace ws = net.make_workspace(3);
+    admn::workspace ws;
     return net.run(inputs, options, ws);
   });
 }

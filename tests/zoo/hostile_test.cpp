@@ -68,7 +68,7 @@ void load_and_run(const std::string& path, const std::vector<admn::tensor>& inpu
     if (inputs.empty()) return 0;
     std::vector<admn::const_view> views;
     for (const auto& t : inputs) views.push_back(t.view());
-    auto ws = net.make_workspace(views.front().extent(0));
+    admn::workspace ws;
     (void)net.run(views, options, ws);
     return 0;
   });

@@ -120,7 +120,7 @@ TEST_CASE("my_admn_run runs a user's network from its admn.config, as the networ
   const admn::io::weight_source weights(shared);
   const my_net net = m::load<my_net>(weights, m::config_from_file<my_net>(*shared));
   const admn::const_view views[] = {in.thermal.view(), in.rgb.view(), in.depth.view()};
-  admn::workspace ws = net.make_workspace(2);
+  admn::workspace ws;
   const auto expected = net.run(views, {.budgets = {5, 9}}, ws);
   for (std::size_t b = 0; b < 2; ++b) {
     std::size_t kept = 0;

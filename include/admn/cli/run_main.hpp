@@ -483,7 +483,7 @@ int run_command(int argc, char** argv, const char* program, LoadNetwork&& load_n
                                              .costs = net.config().costs,
                                              .options = options});
         }
-        admn::workspace ws = net.make_workspace(batch);
+        admn::workspace ws;
         std::optional<admn::adaptive::budget_choice> choice;
         if (args.latency_budget) {
           if (!net.has_controller())

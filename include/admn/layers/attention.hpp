@@ -75,14 +75,6 @@ class multi_head_attention {
   // ViT block's MACs), while a batch of ViT-B images needs 16 of its 0.25 MiB, not 12 per image.
   static constexpr std::size_t scratch_slots = 16;
 
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch, std::size_t tokens) const noexcept {
-    const std::size_t rows = batch * tokens;
-    return workspace::rounded(rows * 3 * inner()) + workspace::rounded(rows * inner()) +
-           workspace::rounded(
-               std::min(batch * heads(), scratch_slots) *
-               workspace::rounded(kernels::active().attention_scratch_floats(head_shape(tokens))));
-  }
-
   // y = attention(x) (or y += … when accumulate). x, y: (batch·tokens) × dim,
   // sequence b in rows [b·tokens, (b+1)·tokens).
   void forward(const_view x, std::size_t batch, std::size_t tokens, mutable_view y, workspace& ws,

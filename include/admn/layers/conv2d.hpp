@@ -73,12 +73,12 @@ class conv2d {
   // Multiply-accumulates per image.
   [[nodiscard]] std::size_t macs() const noexcept { return config_.shape.macs(); }
   // Scratch floats forward() needs (reused for every image; 0 for unpadded stride-1 shapes).
-  [[nodiscard]] std::size_t workspace_floats() const noexcept {
+  [[nodiscard]] std::size_t scratch_floats() const noexcept {
     return workspace::rounded(kernels::conv2d_scratch_size(config_.shape, config_.algorithm));
   }
 
   // x: (in, in_h, in_w) or (batch, in, in_h, in_w), y: (out, out_h, out_w) or (batch, out, out_h,
-  // out_w), both contiguous and not overlapping; `scratch` holds workspace_floats() floats
+  // out_w), both contiguous and not overlapping; `scratch` holds scratch_floats() floats
   // (may be nullptr when that is 0). Throws shape_error [admn.conv2d.input] on other shapes.
   void forward(const_view x, mutable_view y, float* scratch) const {
     const kernels::conv2d_shape& s = config_.shape;

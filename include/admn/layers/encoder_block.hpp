@@ -66,13 +66,6 @@ class encoder_block {
   [[nodiscard]] std::size_t macs(std::size_t batch, std::size_t tokens) const noexcept {
     return attn_.macs(batch, tokens) + mlp_.macs(batch * tokens);
   }
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch, std::size_t tokens) const noexcept {
-    const std::size_t rows = batch * tokens;
-    const std::size_t inner = attn_.workspace_floats(batch, tokens) > mlp_.workspace_floats(rows)
-                                  ? attn_.workspace_floats(batch, tokens)
-                                  : mlp_.workspace_floats(rows);
-    return workspace::rounded(rows * dim()) + inner;
-  }
 
   // x: (batch·tokens) × dim, updated in place.
   void forward(mutable_view x, std::size_t batch, std::size_t tokens, workspace& ws) const {

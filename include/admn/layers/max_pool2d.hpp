@@ -27,12 +27,12 @@ class max_pool2d {
     return admn::shape{batch, shape_.channels, shape_.out_h(), shape_.out_w()};
   }
   // Scratch floats forward() needs (one input row).
-  [[nodiscard]] std::size_t workspace_floats() const noexcept {
+  [[nodiscard]] std::size_t scratch_floats() const noexcept {
     return workspace::rounded(kernels::max_pool2d_scratch_size(shape_));
   }
 
   // x: (channels, in_h, in_w) or (batch, …), y: (channels, out_h, out_w) or (batch, …), both
-  // contiguous; `scratch` holds workspace_floats() floats. Throws shape_error
+  // contiguous; `scratch` holds scratch_floats() floats. Throws shape_error
   // [admn.pool2d.input] on other shapes.
   void forward(const_view x, mutable_view y, float* scratch) const {
     const kernels::pool2d_shape& s = shape_;

@@ -103,9 +103,6 @@ class mlp {
   [[nodiscard]] std::size_t macs(std::size_t rows) const noexcept {
     return fc1_.macs(rows) + (collapsed() ? 0 : fc2_->macs(rows));
   }
-  [[nodiscard]] std::size_t workspace_floats(std::size_t rows) const noexcept {
-    return workspace::rounded(rows * hidden_features());
-  }
 
   // Linear within `tolerance`: no activation, or a (P/Leaky)ReLU whose every slope
   // a has |a − 1| ≤ tolerance. (ReLU and GELU never are.)

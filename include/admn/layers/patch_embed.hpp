@@ -62,12 +62,12 @@ class patch_embed {
   [[nodiscard]] std::size_t macs(std::size_t images, std::size_t h, std::size_t w) const noexcept {
     return images * patches(h, w) * patch_size() * dim();
   }
-  [[nodiscard]] std::size_t workspace_floats(std::size_t h, std::size_t w) const noexcept {
+  [[nodiscard]] std::size_t scratch_floats(std::size_t h, std::size_t w) const noexcept {
     return workspace::rounded(patches(h, w) * patch_size());
   }
 
   // One image (channels × h × w, contiguous) → tokens (patches × dim, any row stride).
-  // `columns` is scratch of workspace_floats(h, w) floats.
+  // `columns` is scratch of scratch_floats(h, w) floats.
   void forward(const float* image, std::size_t h, std::size_t w, mutable_view tokens, float* columns) const {
     const std::size_t grid_w = w / patch_w(), count = patches(h, w);
     // Gather each patch into one row, in the (c, ky, kx) order of the conv weight.

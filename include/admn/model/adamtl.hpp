@@ -77,9 +77,6 @@ class block_policy {
   [[nodiscard]] std::size_t macs(std::size_t batch) const noexcept {
     return mlp_.macs(batch * tokens_) + fc_.macs(batch);
   }
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const noexcept {
-    return workspace::rounded(batch * tokens_ * hidden());
-  }
 
   // x0: (batch·tokens) × dim, contiguous; logits: batch × blocks().
   void forward(const_view x0, std::size_t batch, mutable_view logits, workspace& ws) const {
@@ -173,11 +170,6 @@ struct task_block_select {
             task_block_choice(std::span<const float>(d.logits.data() + b * depth_, depth_), depth_, budget);
         d.plans.emplace_back(plan);
       }
-    }
-    [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const noexcept {
-      std::size_t most = 0;
-      for (const auto& p : policies_) most = std::max(most, p.workspace_floats(batch));
-      return workspace::rounded(batch * depth_) + most;
     }
     [[nodiscard]] std::size_t macs(std::size_t batch) const noexcept {
       std::size_t total = 0;
@@ -292,9 +284,6 @@ class basic_multi_task_network {
                                             std::optional<std::size_t> budget) const {
     return task_block_choice(scores, depth(), budget);
   }
-
-  [[nodiscard]] workspace make_workspace(std::size_t batch = 1) const { return net_.make_workspace(batch); }
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const { return net_.workspace_floats(batch); }
 
   // images: (B, C, H, W) with H, W the configured image size. Throws shape_error on a
   // wrong input, budget_error on an impossible MAC target, argument_error on a mask

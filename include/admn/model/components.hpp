@@ -68,7 +68,6 @@ struct pass_through {
     [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
     [[nodiscard]] std::size_t feature_dim(std::size_t) const noexcept { return dim_; }
     [[nodiscard]] std::size_t macs(std::size_t) const noexcept { return 0; }
-    [[nodiscard]] std::size_t workspace_floats(std::size_t) const noexcept { return 0; }
     [[nodiscard]] std::string describe() const {
       return "pass-through, the backbone's width-" + std::to_string(dim_) + " features";
     }
@@ -86,7 +85,7 @@ struct pass_through {
 // Requires:   is_fusion and a runtime with
 //               static load(w, fusion_config), or load(w, fusion_config, feature dims) for a
 //               fusion whose width comes from the backbones;
-//               dim(), feature_dim(m), macs(batch), workspace_floats(batch), describe();
+//               dim(), feature_dim(m), macs(batch), describe();
 //               forward(features, batch, out, ws) — or forward(features, batch, out, ws, paths)
 //               for a fusion that reports, per sample, the operator it chose.
 template <class F>
@@ -105,7 +104,6 @@ concept fusion_type = requires(const typename F::runtime& r, const io::weight_so
   { r.dim() } -> std::convertible_to<std::size_t>;
   { r.feature_dim(n) } -> std::convertible_to<std::size_t>;
   { r.macs(n) } -> std::convertible_to<std::size_t>;
-  { r.workspace_floats(n) } -> std::convertible_to<std::size_t>;
   { r.describe() } -> std::convertible_to<std::string>;
   requires(
       requires { r.forward(features, n, out, ws); } || requires { r.forward(features, n, out, ws, paths); });
@@ -147,7 +145,6 @@ struct classifier {
     static runtime load(const io::weight_source& w, std::size_t dim) {
       return runtime(linear_head::load(w, dim));
     }
-    [[nodiscard]] std::size_t workspace_floats(std::size_t) const noexcept { return 0; }
     [[nodiscard]] std::string describe() const {
       return "classifier, " + std::to_string(classes()) + " classes from width " +
              std::to_string(in_features());
@@ -194,11 +191,6 @@ struct task_heads {
       for (const auto& h : heads_) total += h.macs(batch);
       return total;
     }
-    [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const noexcept {
-      std::size_t most = 0;
-      for (const auto& h : heads_) most = std::max(most, h.workspace_floats(batch));
-      return most;
-    }
     [[nodiscard]] std::string describe() const {
       std::string out = std::to_string(heads_.size()) + " tasks:";
       for (std::size_t t = 0; t < heads_.size(); ++t)
@@ -243,7 +235,7 @@ concept head_list_runtime = requires(const R& r, const_view v, std::span<const s
 // Requires:   is_head and a runtime with static load(w, dim) (one head, its weights under
 //             network_config::head_prefix) or load(w, dim, tasks) and head_list_runtime
 //             (a list, one head per network_config::tasks entry); forward(fused, ws) → named
-//             outputs (every task), macs(batch), workspace_floats(batch), describe().
+//             outputs (every task), macs(batch), describe().
 template <class H>
 concept head_type = requires(const typename H::runtime& r, const io::weight_source& w, const_view v,
                              workspace& ws, std::span<const task_spec> tasks, std::size_t n) {
@@ -256,7 +248,6 @@ concept head_type = requires(const typename H::runtime& r, const io::weight_sour
         head_list_runtime<typename H::runtime>));
   { r.forward(v, ws) } -> std::same_as<named_outputs>;
   { r.macs(n) } -> std::convertible_to<std::size_t>;
-  { r.workspace_floats(n) } -> std::convertible_to<std::size_t>;
   { r.describe() } -> std::convertible_to<std::string>;
 };
 

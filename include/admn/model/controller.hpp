@@ -98,11 +98,6 @@ class conv_controller_net {
            " (" + std::to_string(qoi_count()) + ")";
   }
 
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const {
-    return trunk_.workspace_floats(
-        batch, 2 * workspace::rounded(batch * std::max(head_[0].out_features(), noise_[0].out_features())));
-  }
-
   // images[m]: (B·instances_m, C, H, W) preprocessed; logits: (B, Σ depth); qoi: (B, q).
   void forward(std::span<const const_view> images, mutable_view logits, mutable_view qoi_out,
                workspace& ws) const {

@@ -117,10 +117,10 @@ class conv_encoder {
   }
 
   // Scratch floats of features() for one image.
-  [[nodiscard]] std::size_t workspace_floats() const noexcept {
+  [[nodiscard]] std::size_t scratch_floats() const noexcept {
     std::size_t layer = resize_ ? resize_->scratch_size(convs_[0].geometry().in_channels) : 0;
-    for (const auto& c : convs_) layer = std::max(layer, c.workspace_floats());
-    layer = std::max(layer, pool_.workspace_floats());
+    for (const auto& c : convs_) layer = std::max(layer, c.scratch_floats());
+    layer = std::max(layer, pool_.scratch_floats());
     return resized_floats() + workspace::rounded(convs_[0].geometry().output_size()) +
            workspace::rounded(convs_[1].geometry().output_size()) +
            workspace::rounded(pool_.output_shape(1).element_count()) + workspace::rounded(layer);

@@ -104,10 +104,6 @@ class modality_gate {
     return "gate over " + std::to_string(paths()) + " paths: " + trunk_.describe();
   }
 
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const {
-    return trunk_.workspace_floats(batch, workspace::rounded(batch * first_.out_features()));
-  }
-
   // inputs[m]: (B, instances_m, C, H, W), contiguous; logits: (B, paths()).
   // Throws shape_error [admn.gate.input] on a wrong input.
   void forward(std::span<const const_view> inputs, mutable_view logits, workspace& ws) const {
@@ -331,20 +327,6 @@ requires(expert_network<Experts>&&...) class gated_experts {
     return total;
   }
 
-  [[nodiscard]] workspace make_workspace(std::size_t batch = 1) const {
-    return workspace(workspace_floats(batch));
-  }
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const {
-    std::size_t most = gate_.workspace_floats(batch);
-    for_each_expert(
-        [&]<std::size_t k, class E>(std::integral_constant<std::size_t, k>, std::type_identity<E>) {
-          std::size_t gathered = 0;
-          for (const std::size_t m : uses_[k]) gathered += workspace::rounded(batch * sample_floats(m));
-          most = std::max(most, gathered + std::get<k>(experts_).workspace_floats(batch));
-        });
-    return most;
-  }
-
   // inputs[m]: (B, instances_m, C_m, H_m, W_m) in modality_names() order. Throws
   // shape_error on a wrong input, argument_error on a bad path.
   [[nodiscard]] gated_result run(std::span<const const_view> inputs, const gated_run_options& options,
@@ -435,12 +417,6 @@ requires(expert_network<Experts>&&...) class gated_experts {
   }
 
   static std::string fixed(double v) { return admn::detail::fixed_decimal(v, 3); }
-
-  // Floats of one sample of modality m.
-  [[nodiscard]] std::size_t sample_floats(std::size_t m) const noexcept {
-    const auto& mc = modalities_[m];
-    return mc.instances * modalities_table::value.channels[m] * mc.image[0] * mc.image[1];
-  }
 
   // The network's checks (model/input_checks.hpp) over the union of the experts' modalities.
   std::size_t check_inputs(std::span<const const_view> inputs) const {

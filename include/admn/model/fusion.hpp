@@ -69,14 +69,6 @@ class fusion_encoder {
     for (std::size_t m = 0; m < modalities(); ++m) total += adapters_[m].macs(batch * instances_[m]);
     return total;
   }
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const noexcept {
-    std::size_t adapter = 0;
-    for (std::size_t m = 0; m < modalities(); ++m)
-      adapter = std::max(adapter, adapters_[m].workspace_floats(batch * instances_[m]) +
-                                      workspace::rounded(batch * instances_[m] * dim()));
-    return workspace::rounded(batch * tokens_ * dim()) +
-           std::max(adapter, encoder_.workspace_floats(batch, tokens_));
-  }
 
   // features[m]: (batch·instances_m) × feature_dim(m), sample-major (b, i) rows.
   // out: batch × dim.

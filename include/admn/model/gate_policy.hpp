@@ -105,9 +105,6 @@ struct modality_gate_policy {
     [[nodiscard]] std::uint32_t path_modalities(std::size_t k) const noexcept { return bits_[k]; }
     [[nodiscard]] const adaptive::layer_plan& path_plan(std::size_t k) const noexcept { return plans_[k]; }
 
-    [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const {
-      return gate_.workspace_floats(batch);
-    }
     [[nodiscard]] std::size_t macs(std::size_t batch) const noexcept { return gate_.macs(batch); }
     [[nodiscard]] std::string describe() const {
       std::string out = "modality gate choosing among";

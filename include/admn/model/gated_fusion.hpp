@@ -94,13 +94,6 @@ class adapter_mean {
     for (std::size_t m = 0; m < modalities(); ++m) total += adapters_[m].macs(batch * instances_[m]);
     return total;
   }
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const noexcept {
-    std::size_t most = 0;
-    for (std::size_t m = 0; m < modalities(); ++m)
-      most = std::max(most, workspace::rounded(batch * instances_[m] * dim()) +
-                                adapters_[m].workspace_floats(batch * instances_[m]));
-    return most;
-  }
   [[nodiscard]] std::string describe() const {
     return "mean of " + std::to_string(tokens_) + " adapted tokens, width " + std::to_string(dim());
   }
@@ -141,15 +134,14 @@ struct mean_fusion {
 // ---- the gated fusion -------------------------------------------------------------------------
 
 // Represents: one operator of a gated_fusion.
-// Requires:   a fusion_type whose runtime has static load(weights, fusion_spec), macs(batch),
-//             workspace_floats(batch) and forward(features, batch, out, ws) (as fusion_encoder).
+// Requires:   a fusion_type whose runtime has static load(weights, fusion_spec), macs(batch)
+//             and forward(features, batch, out, ws) (as fusion_encoder).
 template <class Op>
 concept fusion_operator = fusion_type<Op> &&
     requires(const typename Op::runtime& r, const io::weight_source& w, const fusion_spec& spec,
              std::span<const const_view> features, std::size_t batch, mutable_view out, workspace& ws) {
   { Op::runtime::load(w, spec) } -> std::same_as<typename Op::runtime>;
   { r.macs(batch) } -> std::convertible_to<std::size_t>;
-  { r.workspace_floats(batch) } -> std::convertible_to<std::size_t>;
   { r.forward(features, batch, out, ws) } -> std::same_as<void>;
 };
 
@@ -232,21 +224,6 @@ requires(fusion_operator<Ops>&&...) struct gated_fusion {
       std::size_t dearest = 0;
       for (std::size_t k = 0; k < operator_count; ++k) dearest = std::max(dearest, operator_macs(k, batch));
       return gate_macs(batch) + dearest;
-    }
-
-    [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const noexcept {
-      std::size_t widths = 0, gathered = 0, op_floats = 0;
-      for (std::size_t m = 0; m < modalities(); ++m) {
-        widths += feature_dims_[m];
-        gathered += gather_floats(batch, instances_[m] * feature_dims_[m]);
-      }
-      for_each_operator([&]<std::size_t k>(std::integral_constant<std::size_t, k>) {
-        op_floats = std::max(op_floats, std::get<k>(ops_).workspace_floats(batch));
-      });
-      const std::size_t gate = workspace::rounded(batch * operator_count) +
-                               workspace::rounded(batch * widths) +
-                               workspace::rounded(batch * first_.out_features());
-      return std::max(gate, gathered + gather_floats(batch, dim()) + op_floats);
     }
 
     [[nodiscard]] std::string describe() const {

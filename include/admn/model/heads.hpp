@@ -66,9 +66,6 @@ class gaussian_head {
   [[nodiscard]] std::size_t macs(std::size_t batch) const noexcept {
     return 2 * shared_.macs(batch) + mean_.macs(batch) + cov_.macs(batch);
   }
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const noexcept {
-    return 2 * workspace::rounded(batch * in_features()) + workspace::rounded(batch * 6);
-  }
 
   // h: batch × dim → mean: batch × 2, cov: batch × 2 × 2.
   void forward(const_view h, mutable_view mean, mutable_view cov, workspace& ws) const {
@@ -136,9 +133,6 @@ class task_head {
   }
   [[nodiscard]] std::size_t macs(std::size_t batch) const noexcept {
     return mlp_ ? mlp_->macs(batch) : linear_->macs(batch);
-  }
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const noexcept {
-    return mlp_ ? mlp_->workspace_floats(batch) : 0;
   }
   // features: batch × dim → out: batch × outputs().
   void forward(const_view features, mutable_view out, workspace& ws) const {

@@ -107,14 +107,6 @@ consteval bool names_unique() {
   return order.blocks();
 }
 
-// Scratch floats run_grouped needs for `images` images of h × w: a gathered copy of
-// the images and features of one group, plus the backbone's own scratch.
-[[nodiscard]] inline std::size_t grouped_workspace_floats(const vit_backbone& backbone, std::size_t images,
-                                                          std::size_t h, std::size_t w) noexcept {
-  return gather_floats(images, backbone.channels() * h * w) + gather_floats(images, backbone.dim()) +
-         backbone.workspace_floats(images, h, w);
-}
-
 // Runs `backbone` for `batch` samples of `per` images each, sample b running the
 // blocks of blocks_of(b) (a const adaptive::layer_mask& — its blocks ascending — or a
 // const adaptive::execution_order& — its blocks in that order):
@@ -292,32 +284,6 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
     return specs;
   }
 
-  // A workspace large enough for batches of up to `batch` samples.
-  [[nodiscard]] workspace make_workspace(std::size_t batch = 1) const {
-    return workspace(workspace_floats(batch));
-  }
-
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch) const {
-    std::size_t pre = 0, backbone = 0;
-    for_each_modality([&]<class M>(std::size_t m, std::type_identity<M>) {
-      const auto& mc = config_.modalities[m];
-      const std::size_t images = batch * mc.instances;
-      pre += workspace::rounded(
-          preprocess_runner<typename M::preprocessing>::template scratch_floats<M::input_channels>(
-              images, mc.image[0], mc.image[1]));
-      backbone += backbone_floats(m, images);
-    });
-    std::size_t features = 0;
-    for (std::size_t m = 0; m < modality_count; ++m) {
-      features += workspace::rounded(batch * config_.modalities[m].instances * backbones_[m].dim());
-      if (policy_reads_tokens()) features += workspace::rounded(token_floats(m, batch));
-    }
-    std::size_t stage = std::max(backbone, policy_.workspace_floats(batch));
-    stage = std::max(stage, fusion_.workspace_floats(batch) + workspace::rounded(batch * fusion_.dim()) +
-                                head_.workspace_floats(batch));
-    return pre + features + stage + workspace::rounded(batch * fusion_.dim());
-  }
-
   // inputs[m]: (B, instances_m, C_m, H_m, W_m), in modality order, named by
   // modality_names(). Throws shape_error on a wrong input, budget_error on a bad
   // budget, argument_error on a bad plan, cost list or a missing budget.
@@ -356,22 +322,17 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
     result.orders = orders_for(batch, ready, stem_views, options, result, ws);
     for (const auto& o : result.orders) result.plans.push_back(o.masks());
 
-    // 3. Backbones: modalities in parallel, each with its own carved workspace.
+    // 3. Backbones: modalities in parallel, each in a child workspace of its own.
     std::array<mutable_view, modality_count> features{};
     for (std::size_t m = 0; m < modality_count; ++m)
       features[m] = ws.take(shape{batch * config_.modalities[m].instances, backbones_[m].dim()});
-    {
-      workspace::scope backbone_scope(ws);
-      std::array<workspace, modality_count> arenas{};
-      for (std::size_t m = 0; m < modality_count; ++m)
-        arenas[m] = ws.carve(backbone_floats(m, batch * config_.modalities[m].instances));
-      kernels::for_each_chunk(modality_count, 1, [&](std::size_t m, std::size_t) {
-        if constexpr (policy_reads_tokens())
-          run_embedded(m, stems[m], result.orders, features[m], arenas[m]);
-        else
-          run_backbone(m, ready[m], result.orders, features[m], arenas[m]);
-      });
-    }
+    const std::span<workspace> arenas = ws.children(modality_count);
+    kernels::for_each_chunk(modality_count, 1, [&](std::size_t m, std::size_t) {
+      if constexpr (policy_reads_tokens())
+        run_embedded(m, stems[m], result.orders, features[m], arenas[m]);
+      else
+        run_backbone(m, ready[m], result.orders, features[m], arenas[m]);
+    });
 
     // 4. Fusion and head.
     const mutable_view fused = ws.take(shape{batch, fusion_.dim()});
@@ -433,11 +394,6 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
                               std::to_string(backbones_[m].dim()));
   }
 
-  // Floats of modality m's stem tokens for `batch` samples.
-  [[nodiscard]] std::size_t token_floats(std::size_t m, std::size_t batch) const noexcept {
-    return batch * config_.modalities[m].instances * backbones_[m].tokens() * backbones_[m].dim();
-  }
-
   // The call's tasks as indices into task_names(), checked before anything runs.
   [[nodiscard]] std::vector<std::size_t> tasks_for(const run_options& options) const {
     std::vector<std::size_t> out;
@@ -456,17 +412,6 @@ requires policy_type<Policy> && fusion_type<Fusion> && head_type<Head> &&
       out.push_back(index);
     }
     return out;
-  }
-
-  // A modality's arena: what run_grouped needs for all of the batch's images.
-  [[nodiscard]] std::size_t backbone_floats(std::size_t m, std::size_t images) const {
-    const auto& mc = config_.modalities[m];
-    std::size_t floats = grouped_workspace_floats(backbones_[m], images, mc.image[0], mc.image[1]);
-    if (policy_reads_tokens())  // run_embedded gathers token rows instead of images
-      floats = std::max(floats, gather_floats(images, backbones_[m].tokens() * backbones_[m].dim()) +
-                                    gather_floats(images, backbones_[m].dim()) +
-                                    backbones_[m].workspace_floats(images, mc.image[0], mc.image[1]));
-    return floats;
   }
 
   static std::string fixed(double v) { return admn::detail::fixed_decimal(v, 4); }

@@ -99,13 +99,12 @@ struct decision {
 
 // Represents: the run-time half of a policy.
 // Requires:   decide(call, decision, ws) fills decision.plans with call.batch plans that fit
-//             call.depths (checked by the network) and may use ws; workspace_floats(batch) is
-//             the scratch decide() takes; macs(batch) and describe() account for it.
+//             call.depths (checked by the network) and may take scratch from ws;
+//             macs(batch) and describe() account for it.
 template <class R>
 concept policy_runtime = requires(const R& r, const policy_call& call, decision& d, workspace& ws,
                                   std::size_t batch) {
   { r.decide(call, d, ws) } -> std::same_as<void>;
-  { r.workspace_floats(batch) } -> std::convertible_to<std::size_t>;
   { r.macs(batch) } -> std::convertible_to<std::size_t>;
   { r.describe() } -> std::convertible_to<std::string>;
 };
@@ -293,7 +292,6 @@ struct static_plans {
                              "give a plan to run the network (it has no controller and no static plan)");
       d.plans.assign(call.batch, adaptive::ordered_plan(*plan_));
     }
-    [[nodiscard]] std::size_t workspace_floats(std::size_t) const noexcept { return 0; }
     [[nodiscard]] std::size_t macs(std::size_t) const noexcept { return 0; }
     [[nodiscard]] std::string describe() const {
       return plan_ ? "static plan '" + text_ + "' (" + plan_->to_string() + ")"

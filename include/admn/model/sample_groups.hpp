@@ -15,8 +15,7 @@
 //   });
 //
 // Nothing here allocates: groups are found by comparing keys, O(batch²) comparisons,
-// nothing next to a backbone's cost; gathered copies come from the workspace, and
-// gather_floats() sizes them.
+// nothing next to a backbone's cost; gathered copies come from the workspace.
 #pragma once
 
 #include <admn/tensor/tensor.hpp>
@@ -95,14 +94,8 @@ namespace detail {
 
 }  // namespace detail
 
-// Scratch floats gather() and group_rows() take for a group of up to `samples`
-// samples of a tensor whose one sample holds `sample_floats` floats.
-[[nodiscard]] constexpr std::size_t gather_floats(std::size_t samples, std::size_t sample_floats) noexcept {
-  return workspace::rounded(samples * sample_floats);
-}
-
 // The group's samples of `all` (contiguous; `per` leading rows per sample): a slice of
-// it when the group is adjacent, else a copy taken from `ws` (gather_floats). A
+// it when the group is adjacent, else a copy taken from `ws`. A
 // mutable `all` gives mutable rows (a pass that works in place on its input).
 template <class KeyOf, class T>
 [[nodiscard]] tensor_view<T> gather(const sample_group<KeyOf>& group, tensor_view<T> all, std::size_t per,
@@ -118,7 +111,7 @@ template <class KeyOf, class T>
 }
 
 // Where the group's results go: the group's rows of `all` when adjacent (written in
-// place), else a buffer from `ws` (gather_floats) that scatter() copies back.
+// place), else a buffer from `ws` that scatter() copies back.
 template <class KeyOf>
 [[nodiscard]] mutable_view group_rows(const sample_group<KeyOf>& group, mutable_view all, std::size_t per,
                                       workspace& ws) {

@@ -104,21 +104,6 @@ class summary_encoder {
            " layers";
   }
 
-  // `after`: the floats the caller takes from the workspace while the summary lives.
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch, std::size_t after) const {
-    std::size_t encode = 0;
-    for (std::size_t m = 0; m < encoders_.size(); ++m) {
-      const std::size_t images = batch * encoded_[m];
-      encode = std::max(encode,
-                        workspace::rounded(images * encoders_[m].flat_features()) +
-                            workspace::rounded(images * dim()) +
-                            workspace::rounded(images * workspace::rounded(encoders_[m].workspace_floats())));
-    }
-    const std::size_t tail = workspace::rounded(batch * dim()) + after;
-    return workspace::rounded(batch * tokens_ * dim()) +
-           std::max(encode, std::max(combiner_.workspace_floats(batch, tokens_), tail));
-  }
-
   // images[m]: `batch` samples of instances_m contiguous images each, (B·instances_m, C, H, W)
   // or (B, instances_m, C, H, W). Returns c (batch, dim()), taken from `ws` in the
   // caller's scope (with the token buffer before it), so it lives until that scope ends.
@@ -135,7 +120,7 @@ class summary_encoder {
         const std::size_t n = encoded_[m], per = instances_[m];
         const mutable_view flat = ws.take(shape{batch * n, encoder.flat_features()});
         const mutable_view codes = ws.take(shape{batch * n, d});
-        const std::size_t scratch_each = workspace::rounded(encoder.workspace_floats());
+        const std::size_t scratch_each = workspace::rounded(encoder.scratch_floats());
         float* scratch = ws.take(batch * n * scratch_each);
         const std::size_t image_floats = images[m].size() / (batch * per);
         // The conv stacks of different images are independent: run them in parallel,

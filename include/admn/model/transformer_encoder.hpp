@@ -47,11 +47,6 @@ class transformer_encoder {
     for (const auto& b : blocks_) total += b.macs(batch, tokens);
     return total;
   }
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch, std::size_t tokens) const noexcept {
-    std::size_t most = 0;
-    for (const auto& b : blocks_) most = std::max(most, b.workspace_floats(batch, tokens));
-    return most;
-  }
 
   // x: (batch·tokens) × dim, contiguous; replaced by the encoder's output.
   void forward(mutable_view x, std::size_t batch, std::size_t tokens, workspace& ws) const {

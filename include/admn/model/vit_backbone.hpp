@@ -154,13 +154,6 @@ class vit_backbone {
     return blocks_[index].macs(batch, tokens());
   }
 
-  // Scratch for a forward pass over `batch` images of h × w.
-  [[nodiscard]] std::size_t workspace_floats(std::size_t batch, std::size_t h, std::size_t w) const noexcept {
-    std::size_t inner = batch * patches_.workspace_floats(h, w);
-    for (const auto& b : blocks_) inner = std::max(inner, b.workspace_floats(batch, tokens()));
-    return workspace::rounded(batch * tokens() * dim()) + inner;
-  }
-
   // CLS features: images (batch, channels, h, w) → out (batch, dim), running the
   // blocks listed in `blocks`, in that order. Throws shape_error on a wrong input
   // shape and argument_error on a block index ≥ depth().
@@ -289,7 +282,7 @@ class vit_backbone {
   // x = [cls; patches] + pos.
   void stem(const_view images, mutable_view x, std::size_t batch, workspace& ws) const {
     const std::size_t h = images.extent(2), w = images.extent(3), image_size = channels() * h * w;
-    const std::size_t per_image = patches_.workspace_floats(h, w);
+    const std::size_t per_image = patches_.scratch_floats(h, w);
     {
       // Images are independent: embed them in parallel, each with its own scratch.
       workspace::scope scope(ws);

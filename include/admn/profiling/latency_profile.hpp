@@ -337,7 +337,7 @@ template <class Net>
 
   // Every part's buffers, then the timed parts; they are measured together (time_rounds).
   std::vector<detail::timed_part> parts;
-  std::optional<workspace> controller_ws;
+  workspace controller_ws;  // every workspace here is sized by the warm-up call of time_rounds
   tensor logits, qoi;
   std::vector<const_view> ready_views, feature_views, raw_views;
   for (const auto& t : ready) ready_views.push_back(t.view());
@@ -345,10 +345,9 @@ template <class Net>
   for (const auto& t : raw) raw_views.push_back(t.view());
   if constexpr (std::decay_t<decltype(net)>::has_controller()) {
     const auto& c = net.controller();
-    controller_ws.emplace(c.workspace_floats(batch));
     logits = tensor(shape{batch, net.total_blocks()});
     qoi = tensor(shape{batch, c.qoi_count()});
-    parts.push_back({[&] { c.forward(ready_views, logits.view(), qoi.view(), *controller_ws); }});
+    parts.push_back({[&] { c.forward(ready_views, logits.view(), qoi.view(), controller_ws); }});
   }
   // Per modality: patch embedding and one block, on all instances. The block updates
   // x in place: the same input is restored before every call.
@@ -360,9 +359,8 @@ template <class Net>
     const auto& mc = net.config().modalities[m];
     const std::size_t images = batch * mc.instances, h = mc.image[0], w = mc.image[1];
     const std::size_t image_floats = b.channels() * h * w,
-                      per_image = b.patch_embedding().workspace_floats(h, w);
+                      per_image = b.patch_embedding().scratch_floats(h, w);
     tokens[m] = tensor(shape{images * b.tokens(), b.dim()});
-    embed_ws[m] = workspace(images * per_image);
     embed_part[m] = parts.size();
     parts.push_back({[&, m, images, h, w, image_floats, per_image] {
       workspace::scope scope(embed_ws[m]);
@@ -376,7 +374,6 @@ template <class Net>
     }});
     if (b.depth() == 0) continue;
     block_inputs[m] = random_input(tokens[m].shape(), 7 + m);
-    block_ws[m] = workspace(b.block(0).workspace_floats(images, b.tokens()));
     block_part[m] = parts.size();
     parts.push_back(
         {[&, m, images] {
@@ -388,8 +385,7 @@ template <class Net>
   }
   // Fusion and head.
   const auto& f = net.fusion();
-  workspace fusion_ws(f.workspace_floats(batch) + net.head().workspace_floats(batch) +
-                      workspace::rounded(batch * f.dim()));
+  workspace fusion_ws;
   const std::size_t fusion_part = parts.size();
   parts.push_back({[&] {
     workspace::scope scope(fusion_ws);
@@ -398,7 +394,7 @@ template <class Net>
     (void)net.head().forward(fused, fusion_ws);
   }});
   // A whole run with the smallest plan: the overhead is what its parts do not explain.
-  workspace run_ws = net.make_workspace(batch);
+  workspace run_ws;
   const auto depths = net.depths();
   adaptive::layer_plan smallest(depths);
   for (std::size_t m = 0; m < count; ++m)
