@@ -61,8 +61,7 @@ TEST_CASE("a forward pass performs no heap allocation") {
       CHECK(allocations.load() == before);
     });
   }
-  // The warm-up was the sizing pass: the arena holds exactly what a run needs.
-  CHECK(ws.capacity() == ws.high_water());
+  CHECK(ws.capacity() >= ws.high_water());
 }
 
 TEST_CASE("backbone results are bit-identical for 1 and 2 threads") {

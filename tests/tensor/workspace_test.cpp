@@ -28,18 +28,18 @@ TEST_CASE("workspace hands out aligned buffers and scopes give them back") {
   CHECK(ws.high_water() == 48);
 }
 
-TEST_CASE("a take beyond the arena is served apart and nothing taken before it moves") {
+TEST_CASE("a take beyond the arena is served from a further chunk and nothing taken before it moves") {
   admn::workspace ws(32);
   admn::workspace::scope outer(ws);
   float* a = ws.take(20);
   std::memset(a, 0x11, 20 * sizeof(float));
   const std::size_t before = ws.allocations();
-  float* b = ws.take(40);  // does not fit: a block of its own
-  float* c = ws.take(5);   // after an overflow, still apart
+  float* b = ws.take(40);  // does not fit: a chunk of 48
+  float* c = ws.take(5);   // nor in that one: a chunk of 80 (all before it)
   CHECK(aligned(b));
   CHECK(aligned(c));
-  CHECK(ws.allocations() == before + 2);
-  CHECK(ws.capacity() == 32);
+  CHECK(ws.allocations() > before);
+  CHECK(ws.capacity() >= 32 + 48 + 16);
   CHECK(ws.used() == 32 + 48 + 16);
   CHECK(ws.high_water() == 96);
   std::memset(b, 0x22, 40 * sizeof(float));
@@ -55,7 +55,7 @@ TEST_CASE("when the last scope ends the arena grows to the high water, and the n
   const auto run = [&] {
     admn::workspace::scope scope(ws);
     (void)ws.take(100);
-    {
+    for (int block = 0; block < 3; ++block) {
       admn::workspace::scope inner(ws);
       (void)ws.take(300);
     }
@@ -64,7 +64,10 @@ TEST_CASE("when the last scope ends the arena grows to the high water, and the n
   run();
   CHECK(ws.used() == 0);
   CHECK(ws.high_water() == 112 + 304);
-  CHECK(ws.capacity() == ws.high_water());
+  CHECK(ws.capacity() >= ws.high_water());
+  // Exact chunks (under AddressSanitizer): the inner takes reused one chunk, so two
+  // chunks in all, then the arena. Else the first chunk's address space held it all.
+  CHECK(ws.allocations() == (admn::detail::scratch_chunk_floats >= 416 ? 1 : 3));
   const std::size_t sized = ws.allocations();
   run();
   run();
@@ -80,6 +83,13 @@ TEST_CASE("reserve grows an idle workspace, and a default one starts empty") {
   CHECK(ws.allocations() == 1);
   const auto view = ws.take(admn::shape{4, 5});
   CHECK(view.shape() == admn::shape{4, 5});
+}
+
+TEST_CASE("an empty take costs nothing") {
+  admn::workspace ws;
+  (void)ws.take(0);
+  CHECK(ws.allocations() == 0);
+  CHECK(ws.used() == 0);
 }
 
 TEST_CASE("an absurd take is a typed error, not an overflow") {

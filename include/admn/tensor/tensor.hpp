@@ -25,14 +25,13 @@ struct aligned_delete {
   void operator()(float* p) const noexcept { ::operator delete[](p, std::align_val_t{tensor_alignment}); }
 };
 
-// Aligned storage for `count` floats, zero-filled unless `zero` is false; throws
-// std::bad_alloc like new.
-inline std::unique_ptr<float[], aligned_delete> aligned_floats(std::size_t count, bool zero = true) {
+// Zero-filled aligned storage for `count` floats; throws std::bad_alloc like new.
+inline std::unique_ptr<float[], aligned_delete> aligned_floats(std::size_t count) {
   if (count == 0) return {};
   if (count > SIZE_MAX / sizeof(float)) throw std::bad_array_new_length();
   auto* raw =
       static_cast<float*>(::operator new[](count * sizeof(float), std::align_val_t{tensor_alignment}));
-  if (zero) std::memset(raw, 0, count * sizeof(float));
+  std::memset(raw, 0, count * sizeof(float));
   return std::unique_ptr<float[], aligned_delete>(raw);
 }
 
@@ -44,16 +43,6 @@ class tensor {
   tensor() = default;
   // Zero-filled tensor of shape `s`.
   explicit tensor(const admn::shape& s) : shape_(s), data_(detail::aligned_floats(s.element_count())) {}
-
-  // A tensor of shape `s` whose contents are unspecified until written. For scratch
-  // memory: a large buffer's pages only become resident when first written, so a
-  // workspace sized for the worst case costs only what a run touches.
-  [[nodiscard]] static tensor uninitialized(const admn::shape& s) {
-    tensor out;
-    out.shape_ = s;
-    out.data_ = detail::aligned_floats(s.element_count(), false);
-    return out;
-  }
 
   // A contiguous copy of any view (strided or not).
   [[nodiscard]] static tensor copy_of(const_view source) {

@@ -1,21 +1,22 @@
 // admn/tensor/workspace.hpp — the scratch memory of a forward pass.
 //
-// A workspace is a 64-byte-aligned arena handed out by bump allocation: a forward
-// pass takes what it needs and gives it back when its `scope` ends, so a repeated
-// run never calls the heap. Nobody computes its size in advance. A take that does
-// not fit the arena is served from a block of its own (so memory already handed out
-// never moves), and when the last scope ends the arena grows to the most that was
-// ever taken at once. The first run of a shape is therefore the sizing pass, and
-// every later run of that shape, or of a smaller one, allocates nothing.
-// One workspace per thread: it is not thread-safe; tasks that run in parallel each
-// use one of its children().
+// A workspace hands out 64-byte-aligned buffers by bump allocation: a forward pass
+// takes what it needs and gives it back when its `scope` ends, so a repeated run
+// never calls the operating system. Nobody computes its size in advance. When a take
+// does not fit, the workspace chains a further chunk (at least as large as all before
+// it; the first is mostly address space, see tensor/scratch_memory.hpp), so memory
+// already handed out never moves and chunks are reused by later takes of the same run; when the last scope
+// ends, the chunks become one arena of the most that was ever taken at once. The first run of a shape is
+// therefore the sizing pass, and every later run of that shape, or of a smaller one, allocates nothing. One
+// workspace per thread: it is not thread-safe; tasks that run in parallel each use one of its children().
 #pragma once
 
 #include <admn/error.hpp>
+#include <admn/tensor/scratch_memory.hpp>
 #include <admn/tensor/tensor.hpp>
 
+#include <algorithm>
 #include <cstddef>
-#include <memory>
 #include <new>
 #include <span>
 #include <string>
@@ -25,6 +26,13 @@
 namespace admn {
 
 class workspace {
+  // Where the next take goes: chunk, floats taken from it, floats taken in all.
+  struct position {
+    std::size_t chunk = 0;
+    std::size_t offset = 0;
+    std::size_t used = 0;
+  };
+
  public:
   // Every take() is rounded up to whole cache lines so each buffer is aligned.
   static constexpr std::size_t granule = tensor_alignment / sizeof(float);
@@ -43,43 +51,39 @@ class workspace {
   workspace(workspace&& other) noexcept { *this = std::move(other); }
   // Leaves `other` empty, as if default-constructed.
   workspace& operator=(workspace&& other) noexcept {
-    arena_ = std::move(other.arena_);
-    overflow_ = std::move(other.overflow_);
-    children_ = std::move(other.children_);
-    capacity_ = std::exchange(other.capacity_, 0);
-    used_ = std::exchange(other.used_, 0);
+    chunks_ = std::exchange(other.chunks_, {});
+    children_ = std::exchange(other.children_, {});
+    at_ = std::exchange(other.at_, {});
     high_water_ = std::exchange(other.high_water_, 0);
     allocations_ = std::exchange(other.allocations_, 0);
-    other.overflow_.clear();
-    other.children_.clear();
     return *this;
   }
 
-  // Grows the arena to at least `floats`. Throws argument_error
+  // Makes the arena one block of at least `floats`. Throws argument_error
   // [admn.workspace.in_use] while buffers are taken (they would move).
   void reserve(std::size_t floats) {
-    if (floats <= capacity()) return;
-    if (used_ != 0)
+    if (chunks_.size() <= 1 && floats <= capacity()) return;
+    if (at_.used != 0)
       throw argument_error("admn.workspace.in_use",
-                           "cannot grow a workspace while " + std::to_string(used_) + " floats are taken");
+                           "cannot grow a workspace while " + std::to_string(at_.used) + " floats are taken");
     check_count(floats);
-    arena_.reset();
-    capacity_ = 0;
-    arena_.reset(allocate(rounded(floats)));
-    if (!arena_) throw std::bad_alloc();
-    capacity_ = rounded(floats);
-    ++allocations_;
+    chunks_.reserve(1);  // make_arena() cannot throw for its table
+    if (!make_arena(std::max(rounded(floats), high_water_))) throw std::bad_alloc();
   }
 
-  // Floats the arena holds (what a run can take without allocating).
-  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
-  // Floats taken now, including those served outside the arena.
-  [[nodiscard]] std::size_t used() const noexcept { return used_; }
+  // Floats the workspace holds (its arena, or its chunks during a sizing pass).
+  [[nodiscard]] std::size_t capacity() const noexcept {
+    std::size_t total = 0;
+    for (const auto& c : chunks_) total += c.size();
+    return total;
+  }
+  // Floats taken now.
+  [[nodiscard]] std::size_t used() const noexcept { return at_.used; }
   // The most ever taken at once: what the runs so far really needed.
   [[nodiscard]] std::size_t high_water() const noexcept { return high_water_; }
-  // Heap allocations made so far by this workspace and its children (arena growth,
-  // blocks for takes beyond the arena, the table of children). A run that needed no
-  // more than an earlier one leaves this unchanged.
+  // Memory obtained so far by this workspace and its children (chunks, arenas, the
+  // table of children). A run that needed no more than an earlier one leaves this
+  // unchanged.
   [[nodiscard]] std::size_t allocations() const noexcept {
     std::size_t total = allocations_;
     for (const auto& c : children_) total += c.allocations();
@@ -92,17 +96,13 @@ class workspace {
   [[nodiscard]] float* take(std::size_t count) {
     check_count(count);
     const std::size_t need = rounded(count);
-    if (used_ == 0 && high_water_ > capacity()) reserve(high_water_);
-    float* out = nullptr;
-    if (used_ <= capacity() && need <= capacity() - used_) {
-      out = arena_.get() + used_;
-    } else {
-      overflow_.push_back({used_, tensor::uninitialized(shape{need})});
-      ++allocations_;
-      out = overflow_.back().storage.data();
-    }
-    used_ += need;
-    if (used_ > high_water_) high_water_ = used_;
+    if (at_.used == 0 && needs_arena() && !make_arena(high_water_)) throw std::bad_alloc();
+    if (need == 0) return chunks_.empty() ? nullptr : chunks_[at_.chunk].data() + at_.offset;
+    if (chunks_.empty() || need > chunks_[at_.chunk].size() - at_.offset) next_chunk(need);
+    float* out = chunks_[at_.chunk].data() + at_.offset;
+    at_.offset += need;
+    at_.used += need;
+    high_water_ = std::max(high_water_, at_.used);
     return out;
   }
   [[nodiscard]] mutable_view take(const shape& s) { return {take(s.element_count()), s}; }
@@ -114,9 +114,9 @@ class workspace {
   [[nodiscard]] std::span<workspace> children(std::size_t count) {
     if (count > children_.size()) {
       for (const auto& c : children_)
-        if (c.used_ != 0)
+        if (c.at_.used != 0)
           throw argument_error("admn.workspace.in_use", "cannot add child workspaces while one has " +
-                                                            std::to_string(c.used_) + " floats taken");
+                                                            std::to_string(c.at_.used) + " floats taken");
       children_.resize(count);
       ++allocations_;
     }
@@ -126,56 +126,66 @@ class workspace {
   // Returns everything taken during its lifetime to the workspace.
   class scope {
    public:
-    explicit scope(workspace& ws) noexcept : ws_(ws), mark_(ws.used_) {}
+    explicit scope(workspace& ws) noexcept : ws_(ws), mark_(ws.at_) {}
     ~scope() { ws_.release(mark_); }
     scope(const scope&) = delete;
     scope& operator=(const scope&) = delete;
 
    private:
     workspace& ws_;
-    std::size_t mark_;
+    position mark_;
   };
 
  private:
-  // A take the arena could not hold, at logical offset `start`.
-  struct overflow_block {
-    std::size_t start;
-    tensor storage;
-  };
-
   static void check_count(std::size_t count) {
     if (count > max_take)
       throw argument_error("admn.workspace.size", "a workspace cannot give " + std::to_string(count) +
                                                       " floats (at most " + std::to_string(max_take) + ")");
   }
 
-  // nullptr when the memory is not there.
-  static float* allocate(std::size_t floats) noexcept {
-    return static_cast<float*>(
-        ::operator new[](floats * sizeof(float), std::align_val_t{tensor_alignment}, std::nothrow));
+  // More than one chunk, or fewer floats than a run has taken: time to (re)make the arena.
+  [[nodiscard]] bool needs_arena() const noexcept { return chunks_.size() > 1 || high_water_ > capacity(); }
+
+  // Replaces the chunks by one arena of `floats`; false if the memory is not there.
+  // Only while nothing is taken, and once the table of chunks has room for one.
+  bool make_arena(std::size_t floats) noexcept {
+    chunks_.clear();  // first, so the old and the new memory are never held together
+    at_ = {};
+    detail::scratch_block arena(floats);
+    if (!arena) return false;
+    chunks_.push_back(std::move(arena));  // within the table's capacity: cannot throw
+    ++allocations_;
+    return true;
   }
 
-  // Back to `mark`; once nothing is taken, the arena grows to the high water so the
-  // next run fits. Should the memory not be there, the next take() tries again and throws.
-  void release(std::size_t mark) noexcept {
-    used_ = mark;
-    while (!overflow_.empty() && overflow_.back().start >= mark) overflow_.pop_back();
-    if (used_ == 0 && high_water_ > capacity_) {
-      arena_.reset();
-      capacity_ = 0;
-      arena_.reset(allocate(high_water_));
-      if (arena_) {
-        capacity_ = high_water_;
-        ++allocations_;
-      }
+  // Moves to the chunk after the current one, or chains a new one, for `need` floats.
+  // Chunks after the current one hold nothing taken, so a too-small one is replaced.
+  void next_chunk(std::size_t need) {
+    const std::size_t next = chunks_.empty() ? 0 : at_.chunk + 1;
+    if (next >= chunks_.size() || chunks_[next].size() < need) {
+      detail::scratch_block chunk(std::max({need, capacity(), detail::scratch_chunk_floats}));
+      if (!chunk) chunk = detail::scratch_block(std::max(need, capacity()));  // address space is capped
+      if (!chunk) throw std::bad_alloc();
+      if (next < chunks_.size())
+        chunks_[next] = std::move(chunk);
+      else
+        chunks_.push_back(std::move(chunk));
+      ++allocations_;
     }
+    at_.chunk = next;
+    at_.offset = 0;
   }
 
-  std::unique_ptr<float[], detail::aligned_delete> arena_;
-  std::size_t capacity_ = 0;
-  std::vector<overflow_block> overflow_;
+  // Back to `mark`; once nothing is taken, the chunks become one arena of the high
+  // water. Should the memory not be there, the next take() tries again and throws.
+  void release(const position& mark) noexcept {
+    at_ = mark;
+    if (at_.used == 0 && needs_arena()) (void)make_arena(high_water_);
+  }
+
+  std::vector<detail::scratch_block> chunks_;
   std::vector<workspace> children_;
-  std::size_t used_ = 0;
+  position at_;
   std::size_t high_water_ = 0;
   std::size_t allocations_ = 0;
 };
