@@ -45,7 +45,12 @@ class scratch_block {
     if (floats == 0 || floats > SIZE_MAX / sizeof(float)) return;
     const std::size_t bytes = floats * sizeof(float);
 #ifdef ADMN_DETAIL_HEAP_SCRATCH
-    data_ = static_cast<float*>(::operator new[](bytes, std::align_val_t{tensor_alignment}, std::nothrow));
+    // The throwing form: AddressSanitizer's runtime pairs it with the aligned delete below.
+    try {
+      data_ = static_cast<float*>(::operator new[](bytes, std::align_val_t{tensor_alignment}));
+    } catch (const std::bad_alloc&) {
+      data_ = nullptr;
+    }
 #else
     void* p =
         ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
