@@ -37,6 +37,21 @@ inline bool same_bits(std::span<const float> a, std::span<const float> b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
+// True when both results (any model::named_result) hold the same outputs in the same
+// order: equal names, equal shapes, the same floats bit for bit.
+template <class Result>
+bool same_outputs(const Result& a, const Result& b) {
+  if (a.outputs.size() != b.outputs.size()) return false;
+  for (std::size_t i = 0; i < a.outputs.size(); ++i) {
+    const auto& [name_a, value_a] = a.outputs[i];
+    const auto& [name_b, value_b] = b.outputs[i];
+    if (name_a != name_b || value_a.shape() != value_b.shape() ||
+        !same_bits(value_a.values(), value_b.values()))
+      return false;
+  }
+  return true;
+}
+
 // Reproducible uniform values in [lo, hi).
 inline std::vector<float> uniform(std::size_t n, float lo, float hi, unsigned seed) {
   std::vector<float> v(n);

@@ -25,11 +25,7 @@ auto sized_by_first_run(Run&& run) {
   const auto second = run(ws);
   CHECK(ws.used() == 0);
   CHECK(ws.allocations() == sized);
-  REQUIRE(second.outputs.size() == first.outputs.size());
-  for (std::size_t i = 0; i < first.outputs.size(); ++i) {
-    CHECK(second.outputs[i].first == first.outputs[i].first);
-    CHECK(same_bits(second.outputs[i].second.values(), first.outputs[i].second.values()));
-  }
+  CHECK(same_outputs(second, first));
   return first;
 }
 

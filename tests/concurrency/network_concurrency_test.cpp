@@ -5,10 +5,11 @@
 #include <admn/kernels/parallel.hpp>
 #include <admn/zoo/registry.hpp>
 
+#include "common/compare.hpp"
+
 #include <doctest/doctest.h>
 
 #include <atomic>
-#include <cstring>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -24,17 +25,12 @@ struct job {
 };
 
 bool same_bits(const admn::tensor& a, const admn::tensor& b) {
-  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  return a.shape() == b.shape() && admn::test::same_bits(a.values(), b.values());
 }
 
 bool same_result(const admn::model::network_result& a, const admn::model::network_result& b) {
-  if (a.plans != b.plans || !same_bits(a.controller_logits, b.controller_logits) ||
-      !same_bits(a.qoi, b.qoi) || a.outputs.size() != b.outputs.size())
-    return false;
-  for (std::size_t i = 0; i < a.outputs.size(); ++i)
-    if (a.outputs[i].first != b.outputs[i].first || !same_bits(a.outputs[i].second, b.outputs[i].second))
-      return false;
-  return true;
+  return a.plans == b.plans && same_bits(a.controller_logits, b.controller_logits) &&
+         same_bits(a.qoi, b.qoi) && admn::test::same_outputs(a, b);
 }
 
 // Runs `runs` calls of the shared GTDM network from `user_threads` threads, each with

@@ -143,11 +143,7 @@ TEST_CASE("a single head is the one-task case of the task list") {
   admn::workspace ws;
   const auto all = t.net.run(inputs, {.budget = 6}, ws);
   const auto named = t.net.run(inputs, {.budget = 6, .tasks = {"output"}}, ws);
-  REQUIRE(named.outputs.size() == all.outputs.size());
-  for (std::size_t o = 0; o < all.outputs.size(); ++o) {
-    CHECK(named.outputs[o].first == all.outputs[o].first);
-    CHECK(admn::test::same_bits(named.outputs[o].second.values(), all.outputs[o].second.values()));
-  }
+  CHECK(admn::test::same_outputs(named, all));
   // Checked before anything runs: an unknown task names itself and the tasks there are.
   CHECK_THROWS_WITH_AS((void)t.net.run(inputs, {.budget = 6, .tasks = {"pose"}}, ws),
                        doctest::Contains("[admn.network.task] no task named 'pose' (tasks: output)"),
